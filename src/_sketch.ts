@@ -275,7 +275,7 @@ export class QuantileSketch {
     this.relativeAccuracy = alpha;
     this.maxBuckets = maxBuckets;
     this.#gamma = (1 + alpha) / (1 - alpha);
-    this.#multiplier = 1 / Math.log2(this.#gamma);
+    this.#multiplier = 1 / Math.log(this.#gamma);
     this.#positive = new BucketStore(maxBuckets);
     this.#negative = new BucketStore(maxBuckets);
   }
@@ -342,9 +342,9 @@ export class QuantileSketch {
     this.#mean += delta / count;
     this.#m2 += delta * (v - this.#mean);
     if (v >= ZERO_THRESHOLD) {
-      this.#positive.add(Math.ceil(Math.log2(v) * this.#multiplier));
+      this.#positive.add(Math.ceil(Math.log(v) * this.#multiplier));
     } else if (v <= -ZERO_THRESHOLD) {
-      this.#negative.add(Math.ceil(Math.log2(-v) * this.#multiplier));
+      this.#negative.add(Math.ceil(Math.log(-v) * this.#multiplier));
     } else {
       this.#zeroCount++;
     }

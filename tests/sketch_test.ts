@@ -111,6 +111,18 @@ describe("QuantileSketch accuracy: quantiles within 1% of the exact sample quant
     }));
   });
 
+  it("holds at every rank, not only the summary quantiles", () => {
+    const random = mulberry32(16);
+    const values = generate(50_000, () => (random() < 0.5 ? -1 : 1) * Math.pow(10, 6 * random()));
+    const sketch = sketchOf(values);
+    const sorted = [...values].sort((a, b) => a - b);
+    for (let i = 0; i <= 1000; i++) {
+      const exact = exactQuantile(sorted, i / 1000);
+      const error = Math.abs(sketch.quantile(i / 1000) - exact) / Math.abs(exact);
+      assert.ok(error <= sketch.relativeAccuracy * (1 + 1e-9), `q=${i / 1000}: error ${error}`);
+    }
+  });
+
   it("holds for only negative values", () => {
     const random = mulberry32(7);
     assertQuantilesWithinOnePercent(generate(50_000, () => -Math.pow(10, -3 + 9 * random())));
