@@ -1,0 +1,64 @@
+/**
+ * scales: an in-process stat tree for servers. Declare counters, gauges,
+ * dict counters, timers and rate meters in named collections; read them as
+ * one JSON snapshot, browse them over HTTP, push them to Graphite.
+ *
+ * @example Count requests and read the snapshot
+ * ```ts
+ * import * as scales from "@scales/core";
+ * scales.reset();
+ * const STATS = scales.collection("/web", scales.IntStat("errors"), scales.IntStat("success"));
+ * STATS.success += 1;
+ * scales.getStats(); // { web: { errors: 0, success: 1 } }
+ * ```
+ *
+ * @module
+ */
+
+export type {
+  Aggregator,
+  CellContext,
+  Snapshot,
+  SnapshotValue,
+  StatCell,
+  StatKind,
+  StatSpec,
+  StatValueOf,
+} from "./src/stat.ts";
+export { DoubleStat, type GaugeValue, IntStat, Stat } from "./src/basic_stats.ts";
+export {
+  DEFAULT_MAX_KEYS,
+  type DictStatOptions,
+  type IntDict,
+  type IntDictMethods,
+  IntDictStat,
+  OVERFLOW_KEY,
+  type StringDict,
+  StringDictStat,
+} from "./src/dict_stats.ts";
+export {
+  HistogramAggregationStat,
+  IntDictSumAggregationStat,
+  SumAggregationStat,
+} from "./src/aggregation.ts";
+export { StateTimeStat } from "./src/state_time.ts";
+export {
+  collection,
+  defineStats,
+  init,
+  initChild,
+  type OwnedStats,
+  release,
+  type Stats,
+} from "./src/collection.ts";
+export {
+  errorMarker,
+  findNode,
+  getStats,
+  isErrorMarker,
+  readCell,
+  reset,
+  setCollapsed,
+  type StatNode,
+} from "./src/tree.ts";
+export { type Logger, setLogger } from "./src/log.ts";

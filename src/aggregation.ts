@@ -1,0 +1,225 @@
+/**
+ * Aggregation stats: declared on an ancestor container, they roll up the
+ * same-named stats of every container below it, incrementally (each change
+ * below updates them; nothing is rescanned on read).
+ *
+ * @module
+ */
+
+import { describeValue } from "./log.ts";
+import { checkName, joinPath } from "./path.ts";
+import type {
+  Aggregator,
+  CellContext,
+  SnapshotValue,
+  StatCell,
+  StatKind,
+  StatSpec,
+} from "./stat.ts";
+
+abstract class AggregationCell<V> implements StatCell<V> {
+  abstract readonly type: string;
+  abstract readonly kind: StatKind;
+  abstract readonly aggregator: Aggregator;
+  aggregators: Aggregator[] | null = null;
+  readonly #path: string;
+
+  constructor(readonly name: string, context: CellContext) {
+    this.#path = context.path;
+  }
+
+  abstract get(): V;
+  abstract snapshot(): SnapshotValue;
+
+  set(value: unknown): void {
+    throw new TypeError(
+      `${this.type} ${
+        joinPath(this.#path, this.name)
+      } is computed from the stats below it and cannot be assigned, got ${describeValue(value)}`,
+    );
+  }
+}
+
+const isNumber = (value: unknown): value is number => typeof value === "number";
+const feeds = (cell: StatCell, ...types: string[]) => types.includes(cell.type);
+
+class SumCell extends AggregationCell<number> {
+  readonly type = "SumAggregationStat";
+  readonly kind: StatKind = "sum";
+  total = 0;
+  readonly aggregator: Aggregator = {
+    accepts: (cell) => feeds(cell, "IntStat", "DoubleStat", "Stat"),
+    attach: (cell) => {
+      if (isNumber(cell.stored)) this.total += cell.stored;
+    },
+    detach: (cell) => {
+      if (isNumber(cell.stored)) this.total -= cell.stored;
+    },
+    changed: (_key, oldValue, newValue) => {
+      this.total += (isNumber(newValue) ? newValue : 0) - (isNumber(oldValue) ? oldValue : 0);
+    },
+  };
+
+  get(): number {
+    return this.total;
+  }
+
+  snapshot(): SnapshotValue {
+    return this.total;
+  }
+}
+
+/** Counts by key, dropping keys whose count returns to 0. */
+class Tally {
+  readonly counts: Map<string, number> = new Map();
+
+  add(key: string, n: number): void {
+    const count = (this.counts.get(key) ?? 0) + n;
+    if (count === 0) this.counts.delete(key);
+    else this.counts.set(key, count);
+  }
+
+  toObject(): Record<string, number> {
+    return Object.fromEntries(this.counts);
+  }
+}
+
+const isGaugeValue = (value: unknown): value is string | number | boolean =>
+  typeof value === "string" || typeof value === "number" || typeof value === "boolean";
+
+class HistogramCell extends AggregationCell<Readonly<Record<string, number>>> {
+  readonly type = "HistogramAggregationStat";
+  readonly kind: StatKind = "gaugeDict";
+  readonly tally: Tally = new Tally();
+  readonly aggregator: Aggregator = {
+    accepts: (cell) => feeds(cell, "Stat", "IntStat", "DoubleStat"),
+    attach: (cell) => {
+      if (isGaugeValue(cell.stored)) this.tally.add(String(cell.stored), 1);
+    },
+    detach: (cell) => {
+      if (isGaugeValue(cell.stored)) this.tally.add(String(cell.stored), -1);
+    },
+    changed: (_key, oldValue, newValue) => {
+      if (isGaugeValue(oldValue)) this.tally.add(String(oldValue), -1);
+      if (isGaugeValue(newValue)) this.tally.add(String(newValue), 1);
+    },
+  };
+
+  get(): Readonly<Record<string, number>> {
+    return this.tally.toObject();
+  }
+
+  snapshot(): SnapshotValue {
+    return this.tally.toObject();
+  }
+}
+
+class IntDictSumCell extends AggregationCell<Readonly<Record<string, number>>> {
+  readonly type = "IntDictSumAggregationStat";
+  readonly kind: StatKind = "counterDict";
+  readonly tally: Tally = new Tally();
+  readonly aggregator: Aggregator = {
+    accepts: (cell) => feeds(cell, "IntDictStat"),
+    attach: (cell) => {
+      for (const [key, n] of cell.stored as ReadonlyMap<string, number>) this.tally.add(key, n);
+    },
+    detach: (cell) => {
+      for (const [key, n] of cell.stored as ReadonlyMap<string, number>) this.tally.add(key, -n);
+    },
+    changed: (key, oldValue, newValue) => {
+      if (key === undefined) return;
+      this.tally.add(
+        key,
+        (isNumber(newValue) ? newValue : 0) - (isNumber(oldValue) ? oldValue : 0),
+      );
+    },
+  };
+
+  get(): Readonly<Record<string, number>> {
+    return this.tally.toObject();
+  }
+
+  snapshot(): SnapshotValue {
+    return this.tally.toObject();
+  }
+}
+
+/**
+ * At an ancestor, the running sum of every same-named numeric stat
+ * (`IntStat`, `DoubleStat`, or a `Stat` holding a number) in the containers
+ * below it. Function gauges do not feed aggregations.
+ *
+ * @example
+ * ```ts
+ * import { collection, getStats, IntStat, reset, SumAggregationStat } from "@scales/core";
+ * reset();
+ * collection("/jobs", SumAggregationStat("done"));
+ * const a = collection("/jobs/a", IntStat("done"));
+ * const b = collection("/jobs/b", IntStat("done"));
+ * a.done += 2;
+ * b.done += 3;
+ * getStats("/jobs"); // { done: 5, a: { done: 2 }, b: { done: 3 } }
+ * ```
+ */
+export function SumAggregationStat<N extends string>(name: N): StatSpec<N, number> {
+  checkName(name, "SumAggregationStat");
+  return {
+    name,
+    type: "SumAggregationStat",
+    kind: "sum",
+    create: (context) => new SumCell(name, context),
+  };
+}
+
+/**
+ * At an ancestor, for each distinct value of the same-named gauges below
+ * it, how many of them hold that value now. Values whose count drops to 0
+ * disappear.
+ *
+ * @example
+ * ```ts
+ * import { collection, getStats, HistogramAggregationStat, reset, Stat } from "@scales/core";
+ * reset();
+ * collection("/workers", HistogramAggregationStat("state"));
+ * const w0 = collection("/workers/w0", Stat("state", "idle"));
+ * const w1 = collection("/workers/w1", Stat("state", "idle"));
+ * w1.state = "busy";
+ * getStats("/workers")?.state; // { idle: 1, busy: 1 }
+ * ```
+ */
+export function HistogramAggregationStat<N extends string>(
+  name: N,
+): StatSpec<N, Readonly<Record<string, number>>> {
+  checkName(name, "HistogramAggregationStat");
+  return {
+    name,
+    type: "HistogramAggregationStat",
+    kind: "gaugeDict",
+    create: (context) => new HistogramCell(name, context),
+  };
+}
+
+/**
+ * At an ancestor, the key-wise sum of the same-named `IntDictStat`s below it.
+ *
+ * @example
+ * ```ts
+ * import { collection, getStats, IntDictStat, IntDictSumAggregationStat, reset } from "@scales/core";
+ * reset();
+ * collection("/web", IntDictSumAggregationStat("byPath"));
+ * collection("/web/a", IntDictStat("byPath")).byPath.inc("/login");
+ * collection("/web/b", IntDictStat("byPath")).byPath.inc("/login", 2);
+ * getStats("/web")?.byPath; // { "/login": 3 }
+ * ```
+ */
+export function IntDictSumAggregationStat<N extends string>(
+  name: N,
+): StatSpec<N, Readonly<Record<string, number>>> {
+  checkName(name, "IntDictSumAggregationStat");
+  return {
+    name,
+    type: "IntDictSumAggregationStat",
+    kind: "counterDict",
+    create: (context) => new IntDictSumCell(name, context),
+  };
+}

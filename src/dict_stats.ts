@@ -1,0 +1,317 @@
+/**
+ * Stats keyed by an open set of strings: counts by request path
+ * ({@linkcode IntDictStat}) and strings by key ({@linkcode StringDictStat}).
+ * Both are capped in their number of keys so that a flood of unique keys
+ * cannot grow the heap without bound.
+ *
+ * @module
+ */
+
+import { describeValue, log } from "./log.ts";
+import { checkName, joinPath } from "./path.ts";
+import {
+  type Aggregator,
+  type CellContext,
+  notifyAggregators,
+  type SnapshotValue,
+  type StatCell,
+  type StatKind,
+  type StatSpec,
+} from "./stat.ts";
+
+/** The key that counts everything past a dict's key cap. */
+export const OVERFLOW_KEY = "(other)";
+
+/** The default cap on distinct keys of a dict stat. */
+export const DEFAULT_MAX_KEYS = 10_000;
+
+/** Options of the dict stats. */
+export interface DictStatOptions {
+  /**
+   * How many distinct keys the dict keeps (default 10,000). Past the cap,
+   * new keys are counted under {@linkcode OVERFLOW_KEY} and one warning is logged.
+   */
+  readonly maxKeys?: number;
+}
+
+/** Methods of an {@linkcode IntDict}, beside its keys. */
+export interface IntDictMethods {
+  /** Adds `n` (default 1) to `key`'s count: the fast form of `dict[key] += n`. */
+  inc(key: string, n?: number): void;
+}
+
+/**
+ * What an `IntDictStat` property reads as: counts by key, `0` for unseen
+ * keys, so `dict[key] += 1` just works. The key `inc` is shadowed by the
+ * method; use `dict.inc(key)` to count any key.
+ */
+export type IntDict = Record<string, number> & IntDictMethods;
+
+/** What a `StringDictStat` property reads as: strings by key, `""` for unseen keys. */
+export type StringDict = Record<string, string>;
+
+function checkMaxKeys(name: string, options: DictStatOptions | undefined): number {
+  const maxKeys = options?.maxKeys ?? DEFAULT_MAX_KEYS;
+  if (!Number.isInteger(maxKeys) || maxKeys < 1) {
+    throw new TypeError(
+      `dict stat ${JSON.stringify(name)}: maxKeys must be a positive integer, got ${
+        describeValue(maxKeys)
+      }`,
+    );
+  }
+  return maxKeys;
+}
+
+/** A boxed entry, so that counting an existing key is one map lookup. */
+interface Entry<T> {
+  /** The key it is stored under (the overflow key for keys past the cap). */
+  readonly k: string;
+  v: T;
+}
+
+abstract class DictCell<T extends string | number> {
+  abstract readonly type: string;
+  abstract readonly kind: StatKind;
+  aggregators: Aggregator[] | null = null;
+  readonly entries: Map<string, Entry<T>> = new Map();
+  readonly view: Record<string, T>;
+  #warned = false;
+
+  constructor(
+    readonly name: string,
+    readonly path: string,
+    readonly maxKeys: number,
+    readonly missing: T,
+  ) {
+    this.view = new Proxy({} as Record<string, T>, this.handler());
+  }
+
+  get stored(): ReadonlyMap<string, T> {
+    const out = new Map<string, T>();
+    for (const [key, entry] of this.entries) out.set(key, entry.v);
+    return out;
+  }
+
+  /** The entry for `key`, created (or redirected to the overflow key) when new. */
+  entry(key: string): Entry<T> {
+    let entry = this.entries.get(key);
+    if (entry === undefined) {
+      if (this.entries.size >= this.maxKeys && key !== OVERFLOW_KEY) {
+        if (!this.#warned) {
+          this.#warned = true;
+          log(
+            `dict stat ${
+              joinPath(this.path, this.name)
+            } reached its cap of ${this.maxKeys} keys; further new keys count under "${OVERFLOW_KEY}"`,
+          );
+        }
+        return this.entry(OVERFLOW_KEY);
+      }
+      entry = { k: key, v: this.missing };
+      this.entries.set(key, entry);
+    }
+    return entry;
+  }
+
+  read(key: string): T {
+    return this.entries.get(key)?.v ?? this.missing;
+  }
+
+  abstract check(key: string, value: unknown): T;
+
+  /**
+   * What a write of `value` to a new key past the cap leaves in the overflow
+   * entry holding `current`: the last string, or the count plus the new count.
+   */
+  abstract overflow(current: T, value: T): T;
+
+  write(key: string, value: unknown): void {
+    let checked = this.check(key, value);
+    const isNew = !this.entries.has(key);
+    const entry = this.entry(key);
+    const old = entry.v;
+    if (isNew && entry.k !== key) checked = this.overflow(old, checked);
+    entry.v = checked;
+    if (this.aggregators !== null) notifyAggregators(this.aggregators, entry.k, old, checked);
+  }
+
+  remove(key: string): void {
+    const entry = this.entries.get(key);
+    if (entry === undefined) return;
+    this.entries.delete(key);
+    if (this.aggregators !== null) notifyAggregators(this.aggregators, key, entry.v, undefined);
+  }
+
+  method(_key: string): unknown {
+    return undefined;
+  }
+
+  handler(): ProxyHandler<Record<string, T>> {
+    return {
+      get: (target, key) => {
+        if (typeof key === "symbol") return Reflect.get(target, key);
+        return this.method(key) ?? this.read(key);
+      },
+      set: (_target, key, value) => {
+        if (typeof key === "symbol") return false;
+        this.write(key, value);
+        return true;
+      },
+      has: (_target, key) => typeof key === "string" && this.entries.has(key),
+      deleteProperty: (_target, key) => {
+        if (typeof key === "string") this.remove(key);
+        return true;
+      },
+      ownKeys: () => [...this.entries.keys()],
+      getOwnPropertyDescriptor: (_target, key) => {
+        if (typeof key !== "string") return undefined;
+        const entry = this.entries.get(key);
+        if (entry === undefined) return undefined;
+        return { value: entry.v, writable: true, enumerable: true, configurable: true };
+      },
+    };
+  }
+
+  snapshot(): SnapshotValue {
+    const out: Record<string, T> = {};
+    for (const [key, entry] of this.entries) out[key] = entry.v;
+    return out;
+  }
+
+  set(value: unknown): void {
+    throw new TypeError(
+      `${this.type} ${joinPath(this.path, this.name)} cannot be replaced; ` +
+        `set its keys instead, got ${describeValue(value)}`,
+    );
+  }
+}
+
+class IntDictCell extends DictCell<number> implements StatCell<IntDict> {
+  readonly type = "IntDictStat";
+  readonly kind: StatKind = "counterDict";
+  readonly #inc = (key: string, n = 1): void => {
+    if (!Number.isInteger(n)) {
+      throw new TypeError(
+        `IntDictStat ${joinPath(this.path, this.name)}.inc takes an integer, got ${
+          describeValue(n)
+        }`,
+      );
+    }
+    const entry = this.entry(key);
+    const old = entry.v;
+    entry.v = old + n;
+    if (this.aggregators !== null) notifyAggregators(this.aggregators, entry.k, old, old + n);
+  };
+
+  constructor(name: string, context: CellContext, maxKeys: number) {
+    super(name, context.path, maxKeys, 0);
+  }
+
+  override method(key: string): unknown {
+    return key === "inc" ? this.#inc : undefined;
+  }
+
+  overflow(current: number, value: number): number {
+    return current + value;
+  }
+
+  check(key: string, value: unknown): number {
+    if (!Number.isInteger(value)) {
+      throw new TypeError(
+        `IntDictStat ${joinPath(this.path, this.name)}[${
+          JSON.stringify(key)
+        }] takes an integer, got ${describeValue(value)}`,
+      );
+    }
+    return value as number;
+  }
+
+  get(): IntDict {
+    return this.view as IntDict;
+  }
+}
+
+class StringDictCell extends DictCell<string> implements StatCell<StringDict> {
+  readonly type = "StringDictStat";
+  readonly kind: StatKind = "stringDict";
+
+  constructor(name: string, context: CellContext, maxKeys: number) {
+    super(name, context.path, maxKeys, "");
+  }
+
+  overflow(_current: string, value: string): string {
+    return value;
+  }
+
+  check(key: string, value: unknown): string {
+    if (typeof value !== "string") {
+      throw new TypeError(
+        `StringDictStat ${joinPath(this.path, this.name)}[${
+          JSON.stringify(key)
+        }] takes a string, got ${describeValue(value)}`,
+      );
+    }
+    return value;
+  }
+
+  get(): StringDict {
+    return this.view;
+  }
+}
+
+/**
+ * Integer counts by key, `0` for unseen keys: `STATS.byPath[path] += 1`, or
+ * the faster `STATS.byPath.inc(path)`. At most `maxKeys` distinct keys
+ * (default 10,000) are kept; later new keys count under `"(other)"`.
+ *
+ * @example
+ * ```ts
+ * import { collection, getStats, IntDictStat, reset } from "@scales/core";
+ * reset();
+ * const STATS = collection("/web", IntDictStat("byPath"));
+ * STATS.byPath["/login"] += 1;
+ * STATS.byPath.inc("/login");
+ * STATS.byPath.inc("/", 3);
+ * getStats(); // { web: { byPath: { "/login": 2, "/": 3 } } }
+ * ```
+ */
+export function IntDictStat<N extends string>(
+  name: N,
+  options?: DictStatOptions,
+): StatSpec<N, IntDict> {
+  checkName(name, "IntDictStat");
+  const maxKeys = checkMaxKeys(name, options);
+  return {
+    name,
+    type: "IntDictStat",
+    kind: "counterDict",
+    create: (context) => new IntDictCell(name, context, maxKeys),
+  };
+}
+
+/**
+ * Strings by key, `""` for unseen keys: `STATS.owner[shard] = "host-3"`.
+ * Capped in keys like {@linkcode IntDictStat}.
+ *
+ * @example
+ * ```ts
+ * import { collection, getStats, reset, StringDictStat } from "@scales/core";
+ * reset();
+ * const STATS = collection("/cluster", StringDictStat("leader"));
+ * STATS.leader["shard-1"] = "host-3";
+ * getStats(); // { cluster: { leader: { "shard-1": "host-3" } } }
+ * ```
+ */
+export function StringDictStat<N extends string>(
+  name: N,
+  options?: DictStatOptions,
+): StatSpec<N, StringDict> {
+  checkName(name, "StringDictStat");
+  const maxKeys = checkMaxKeys(name, options);
+  return {
+    name,
+    type: "StringDictStat",
+    kind: "stringDict",
+    create: (context) => new StringDictCell(name, context, maxKeys),
+  };
+}

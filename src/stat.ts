@@ -1,0 +1,131 @@
+/**
+ * The contract between the stat tree and the stat types.
+ *
+ * A factory such as {@linkcode IntStat} returns a {@linkcode StatSpec}: a
+ * declaration, not a value. When a spec is bound to a container (by
+ * `collection()` or `init()`), it creates a {@linkcode StatCell}, the live
+ * value that the container's accessor reads and writes. New stat types only
+ * implement these two interfaces; the tree never needs to know them.
+ *
+ * @module
+ */
+
+/**
+ * What a stat is, so that exporters (viewer, Prometheus, Graphite) can
+ * present it without knowing its class.
+ *
+ * - `counter`: an integer that usually only grows (`IntStat`).
+ * - `gauge`: a value that goes up and down, or a string or boolean (`Stat`, `DoubleStat`).
+ * - `sum`: the sum of same-named stats below (`SumAggregationStat`).
+ * - `counterDict`: integer counts by key (`IntDictStat`, `IntDictSumAggregationStat`).
+ * - `gaugeDict`: current numbers by key (`HistogramAggregationStat`, `StateTimeStat`).
+ * - `stringDict`: strings by key (`StringDictStat`).
+ * - `pmf`: a distribution snapshot (`PmfStat`, `PmfAggregationStat`).
+ * - `meter`: rates of an event (`MeterStat`).
+ * - `pmfDict`, `meterDict`: distributions or meters by key.
+ */
+export type StatKind =
+  | "counter"
+  | "gauge"
+  | "sum"
+  | "counterDict"
+  | "gaugeDict"
+  | "stringDict"
+  | "pmf"
+  | "meter"
+  | "pmfDict"
+  | "meterDict";
+
+/** A value that can appear in a snapshot: plain JSON. */
+export type SnapshotValue =
+  | string
+  | number
+  | boolean
+  | null
+  | { readonly [key: string]: SnapshotValue };
+
+/** A plain, JSON-ready snapshot of a container: stat names and child names to values. */
+export type Snapshot = { [name: string]: SnapshotValue };
+
+/**
+ * The live side of an aggregation stat: it receives the values of the
+ * same-named stats below its container.
+ */
+export interface Aggregator {
+  /** Whether a stat of this kind can feed this aggregator. */
+  accepts(cell: StatCell): boolean;
+  /** A stat starts feeding the aggregator: fold in its current value. */
+  attach(cell: StatCell): void;
+  /** A stat stops feeding the aggregator: take out its current value. */
+  detach(cell: StatCell): void;
+  /**
+   * A fed stat changed from `oldValue` to `newValue` (for dict stats, the
+   * value under `key`; `undefined` means absent).
+   */
+  changed(key: string | undefined, oldValue: unknown, newValue: unknown): void;
+}
+
+/** The live value of one stat inside one container. */
+export interface StatCell<V = unknown> {
+  /** The stat's name within its container. */
+  readonly name: string;
+  /** The factory that declared it, such as `"IntStat"`. */
+  readonly type: string;
+  /** What the stat is, for exporters. */
+  readonly kind: StatKind;
+  /**
+   * Aggregators this stat feeds, or `null` when none do (the usual case; the
+   * hot path checks this once and does nothing else).
+   */
+  aggregators: Aggregator[] | null;
+  /**
+   * The value aggregators see: a number or string for single-value stats
+   * (`undefined` when there is none), a `ReadonlyMap` of key to value for
+   * dict stats, the stat itself for distributions.
+   */
+  readonly stored?: unknown;
+  /** Present on aggregation stats: the aggregator that gathers from below. */
+  readonly aggregator?: Aggregator;
+  /** What `container.name` reads. */
+  get(): V;
+  /** What `container.name = value` does. Throws `TypeError` for a value of the wrong type. */
+  set(value: unknown): void;
+  /** A JSON-ready copy of the current value. May throw (a failing gauge function). */
+  snapshot(): SnapshotValue;
+}
+
+/** Where a cell lives: the full path of its container, for error messages. */
+export interface CellContext {
+  /** The container's path, such as `/web`. */
+  readonly path: string;
+}
+
+/**
+ * A stat declaration: a name, and a way to make the live cell.
+ *
+ * `N` is the name as a literal type and `V` the type the container property
+ * reads as, which is how `collection()` produces a typed object.
+ */
+export interface StatSpec<N extends string = string, V = unknown> {
+  /** The stat's name: non-empty and without `/`. */
+  readonly name: N;
+  /** The factory that declared it, such as `"IntStat"`. */
+  readonly type: string;
+  /** What the stat is, for exporters. */
+  readonly kind: StatKind;
+  /** Makes the live cell for a container. Called once per container. */
+  create(context: CellContext): StatCell<V>;
+}
+
+/** The property type a spec gives its container. */
+export type StatValueOf<S> = S extends StatSpec<string, infer V> ? V : never;
+
+/** Tells every aggregator a fed stat changed. Called only when `aggregators` is not `null`. */
+export function notifyAggregators(
+  aggregators: readonly Aggregator[],
+  key: string | undefined,
+  oldValue: unknown,
+  newValue: unknown,
+): void {
+  for (const aggregator of aggregators) aggregator.changed(key, oldValue, newValue);
+}

@@ -1,0 +1,87 @@
+/**
+ * {@linkcode StateTimeStat}: how long a small state machine spent in each state.
+ *
+ * @module
+ */
+
+import { describeValue } from "./log.ts";
+import { checkName, joinPath } from "./path.ts";
+import type {
+  Aggregator,
+  CellContext,
+  SnapshotValue,
+  StatCell,
+  StatKind,
+  StatSpec,
+} from "./stat.ts";
+
+class StateTimeCell implements StatCell<string | null> {
+  readonly type = "StateTimeStat";
+  readonly kind: StatKind = "gaugeDict";
+  aggregators: Aggregator[] | null = null;
+  readonly #totals = new Map<string, number>();
+  readonly #path: string;
+  #state: string | null = null;
+  #since = 0;
+
+  constructor(readonly name: string, context: CellContext) {
+    this.#path = context.path;
+  }
+
+  get(): string | null {
+    return this.#state;
+  }
+
+  set(value: unknown): void {
+    if (typeof value !== "string" && value !== null) {
+      throw new TypeError(
+        `StateTimeStat ${
+          joinPath(this.#path, this.name)
+        } takes a state name (string) or null, got ${describeValue(value)}`,
+      );
+    }
+    const now = performance.now();
+    this.#close(now);
+    this.#state = value;
+    this.#since = now;
+  }
+
+  #close(now: number): void {
+    if (this.#state === null) return;
+    this.#totals.set(this.#state, (this.#totals.get(this.#state) ?? 0) + (now - this.#since));
+  }
+
+  snapshot(): SnapshotValue {
+    const out: Record<string, number> = Object.fromEntries(this.#totals);
+    if (this.#state !== null) {
+      out[this.#state] = (out[this.#state] ?? 0) + (performance.now() - this.#since);
+    }
+    return out;
+  }
+}
+
+/**
+ * Milliseconds spent in each state of a small state machine. Assign the new
+ * state on every change (`null` for none); a snapshot includes the time spent
+ * so far in the current state. Reading the property gives the current state.
+ *
+ * @example
+ * ```ts
+ * import { collection, getStats, reset, StateTimeStat } from "@scales/core";
+ * reset();
+ * const STATS = collection("/connection", StateTimeStat("state"));
+ * STATS.state = "connecting";
+ * STATS.state = "open";
+ * STATS.state; // "open"
+ * Object.keys(getStats("/connection")?.state ?? {}); // ["connecting", "open"]
+ * ```
+ */
+export function StateTimeStat<N extends string>(name: N): StatSpec<N, string | null> {
+  checkName(name, "StateTimeStat");
+  return {
+    name,
+    type: "StateTimeStat",
+    kind: "gaugeDict",
+    create: (context) => new StateTimeCell(name, context),
+  };
+}
