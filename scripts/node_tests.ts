@@ -1,0 +1,126 @@
+/**
+ * Runs the test suite under `node --test` against the built package in `npm/`,
+ * not against the TypeScript sources.
+ *
+ * Run `deno task build:npm` first, then `deno run -A scripts/node_tests.ts`
+ * (add `--keep` to keep the staging directory; test file names narrow the run).
+ *
+ * How: `tests/` is copied into a temporary directory beside
+ * `node_modules/@scales/core`, a symlink to `npm/`, so the tests'
+ * `"@scales/core"` imports resolve to the built package through its
+ * `exports`. The package's own folders (`src/`, `http/`, ...) are linked in
+ * too, so a test that imports an internal module by relative path
+ * (`../src/_sketch.ts`) gets the built `.js` and `.d.ts`. tsc type-checks the
+ * tests against the package's `.d.ts` files and compiles them, then
+ * `node --test` runs them and prints its own summary (`# pass N`, `# fail N`).
+ *
+ * @module
+ */
+
+import process from "node:process";
+import { spawnSync } from "node:child_process";
+import {
+  cpSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  rmSync,
+  symlinkSync,
+  writeFileSync,
+} from "node:fs";
+import { tmpdir } from "node:os";
+import { basename, dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { runTsc, TSC_OPTIONS } from "./build_npm.ts";
+
+const ROOT = join(dirname(fileURLToPath(import.meta.url)), "..");
+const NPM = join(ROOT, "npm");
+
+/**
+ * Test files that do not run under Node, with the reason. Keep this short:
+ * a test that needs files, processes or the environment can use node:fs,
+ * node:child_process, node:os and process.env, which work on both runtimes.
+ */
+export const DENO_ONLY: Record<string, string> = {};
+
+function stage(dir: string): string[] {
+  writeFileSync(
+    join(dir, "package.json"),
+    JSON.stringify({ name: "scales-node-tests", private: true, type: "module" }, null, 2) + "\n",
+  );
+  // The package under its own name, resolved through its package.json exports.
+  mkdirSync(join(dir, "node_modules", "@scales"), { recursive: true });
+  symlinkSync(NPM, join(dir, "node_modules", "@scales", "core"), "dir");
+  // The package's files at the top level, for tests that import internals by path.
+  for (const entry of readdirSync(NPM)) {
+    if (entry === "package.json" || entry === "node_modules") continue;
+    symlinkSync(join(NPM, entry), join(dir, entry));
+  }
+  cpSync(join(ROOT, "tests"), join(dir, "tests"), { recursive: true });
+  const wanted = process.argv.slice(2).filter((a) => !a.startsWith("--")).map((a) => basename(a));
+  const files: string[] = [];
+  for (const name of readdirSync(join(dir, "tests")).sort()) {
+    if (!name.endsWith("_test.ts")) continue;
+    if (name in DENO_ONLY) {
+      console.log(`node_tests: skipping ${name}: ${DENO_ONLY[name]}`);
+      rmSync(join(dir, "tests", name));
+      continue;
+    }
+    if (wanted.length > 0 && !wanted.includes(name)) {
+      rmSync(join(dir, "tests", name));
+      continue;
+    }
+    files.push(join("tests", name));
+  }
+  return files;
+}
+
+/** Stages, compiles and runs the suite; returns node's exit code. */
+export function main(): number {
+  if (!existsSync(join(NPM, "package.json"))) {
+    console.error("node_tests: npm/ is not built: run `deno task build:npm` first");
+    return 1;
+  }
+  const keep = process.argv.includes("--keep");
+  const dir = mkdtempSync(join(tmpdir(), "scales-node-tests-"));
+  let status = 1;
+  try {
+    const files = stage(dir);
+    if (files.length === 0) {
+      console.error("node_tests: no test files to run");
+      return 1;
+    }
+    const options = TSC_OPTIONS.filter((o) => o !== "--declaration" && o !== "--inlineSources")
+      .map((o) => o === "--sourceMap" ? "--inlineSourceMap" : o);
+    runTsc([
+      ...options,
+      "--typeRoots",
+      join(ROOT, "node_modules", "@types"),
+      "--rootDir",
+      dir,
+      ...files.map((f) => join(dir, f)),
+    ]);
+    const js = files.map((f) => join(dir, f.replace(/\.ts$/, ".js")));
+    const result = spawnSync(
+      "node",
+      ["--expose-gc", "--enable-source-maps", "--test", "--test-reporter=tap", ...js],
+      { cwd: ROOT, stdio: "inherit", env: { ...process.env, SCALES_NODE_TESTS: "1" } },
+    );
+    if (result.error) throw result.error;
+    status = result.status ?? 1;
+    return status;
+  } finally {
+    if (keep || status !== 0) console.log(`node_tests: staging directory kept at ${dir}`);
+    else rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+if (import.meta.main) {
+  try {
+    process.exitCode = main();
+  } catch (error) {
+    console.error(`node_tests: FAILED: ${error instanceof Error ? error.message : error}`);
+    process.exitCode = 1;
+  }
+}
