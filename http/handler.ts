@@ -1,0 +1,398 @@
+/**
+ * {@linkcode statsHandler}: the stats viewer as a plain web
+ * `(request: Request) => Response` function, to mount in any server
+ * (`Deno.serve`, Hono, oak, or Node through `serveInBackground`).
+ *
+ * @module
+ */
+
+import type { Snapshot, StatNode } from "../mod.ts";
+import { log } from "../src/log.ts";
+import { rootNode, snapshotNode } from "../src/tree.ts";
+import { renderErrorPage, renderPage } from "./html.ts";
+import { PROMETHEUS_CONTENT_TYPE, toPrometheusText } from "./prometheus.ts";
+import { filterSnapshot, parseQuery, QuerySyntaxError, type StatQuery } from "./query.ts";
+
+/**
+ * Decides whether a request may see the stats, before anything else is
+ * done: `true` lets it through, `false` answers 403, and a `Response` (a
+ * 401 with `WWW-Authenticate`, say) is sent as it is. See
+ * {@linkcode bearerToken} for the common case. It must not throw; if it
+ * does, the request is refused with 403 and the error logged.
+ */
+export type Authorize = (request: Request) => boolean | Response;
+
+/** Options of {@linkcode statsHandler}. */
+export interface StatsHandlerOptions {
+  /** Shown in the page title and heading (default `"scales"`). */
+  readonly serverName?: string;
+  /** The URL prefix of the viewer pages, starting and ending with `/` (default `"/status/"`). */
+  readonly prefix?: string;
+  /**
+   * Where the whole tree is served in the Prometheus text format (default
+   * `"/metrics"`); `null` serves it only through `?format=prometheus`.
+   */
+  readonly metricsPath?: string | null;
+  /** Consulted before answering any request; see {@linkcode Authorize}. */
+  readonly authorize?: Authorize;
+}
+
+/** A web request handler: what {@linkcode statsHandler} returns. */
+export type StatsHandler = (request: Request) => Response;
+
+/** The output formats of the viewer, chosen by `?format=`. */
+export type ViewerFormat = "html" | "json" | "prettyjson" | "prometheus";
+
+const FORMATS: ReadonlySet<string> = new Set(["html", "json", "prettyjson", "prometheus"]);
+
+const CONTENT_TYPES: Record<ViewerFormat, string> = {
+  html: "text/html; charset=utf-8",
+  json: "application/json; charset=utf-8",
+  prettyjson: "application/json; charset=utf-8",
+  prometheus: PROMETHEUS_CONTENT_TYPE,
+};
+
+const PLAIN_CSP = "default-src 'none'; frame-ancestors 'none'";
+
+function htmlCsp(nonce: string): string {
+  return `default-src 'none'; style-src 'nonce-${nonce}'; script-src 'nonce-${nonce}'; ` +
+    `connect-src 'self'; img-src 'self' data:; form-action 'self'; base-uri 'none'; frame-ancestors 'none'`;
+}
+
+function makeNonce(): string {
+  const bytes = crypto.getRandomValues(new Uint8Array(16));
+  return btoa(String.fromCharCode(...bytes));
+}
+
+function normalizePrefix(prefix: unknown): string {
+  if (typeof prefix !== "string" || !prefix.startsWith("/")) {
+    throw new TypeError(
+      `statsHandler prefix must be a string starting with "/", such as "/status/", got ${
+        typeof prefix === "string" ? JSON.stringify(prefix) : typeof prefix
+      }`,
+    );
+  }
+  return prefix.endsWith("/") ? prefix : `${prefix}/`;
+}
+
+/** What a request asks for, once routed. */
+interface Route {
+  readonly segments: string[] | undefined;
+  readonly defaultFormat: ViewerFormat;
+}
+
+function headers(format: ViewerFormat | "text", nonce: string | undefined): Headers {
+  return new Headers({
+    "content-type": format === "text" ? "text/plain; charset=utf-8" : CONTENT_TYPES[format],
+    "cache-control": "no-store",
+    "content-security-policy": nonce === undefined ? PLAIN_CSP : htmlCsp(nonce),
+    "x-content-type-options": "nosniff",
+    "referrer-policy": "no-referrer",
+  });
+}
+
+function respond(
+  request: Request,
+  status: number,
+  body: string,
+  responseHeaders: Headers,
+): Response {
+  return new Response(request.method === "HEAD" ? null : body, {
+    status,
+    headers: responseHeaders,
+  });
+}
+
+function errorResponse(
+  request: Request,
+  format: ViewerFormat | "text",
+  status: number,
+  message: string,
+  serverName: string,
+  prefix: string,
+): Response {
+  switch (format) {
+    case "html": {
+      const nonce = makeNonce();
+      return respond(
+        request,
+        status,
+        renderErrorPage(serverName, prefix, status, message, nonce),
+        headers("html", nonce),
+      );
+    }
+    case "json":
+      return respond(
+        request,
+        status,
+        JSON.stringify({ error: message }),
+        headers("json", undefined),
+      );
+    case "prettyjson":
+      return respond(
+        request,
+        status,
+        JSON.stringify({ error: message }, null, 2) + "\n",
+        headers("json", undefined),
+      );
+    default:
+      return respond(request, status, `${message}\n`, headers("text", undefined));
+  }
+}
+
+function withSecurityHeaders(response: Response): Response {
+  const copy = new Response(response.body, response);
+  copy.headers.set("cache-control", "no-store");
+  if (!copy.headers.has("content-security-policy")) {
+    copy.headers.set("content-security-policy", PLAIN_CSP);
+  }
+  return copy;
+}
+
+function decodeSegments(rest: string): string[] | undefined {
+  const trimmed = rest.endsWith("/") ? rest.slice(0, -1) : rest;
+  if (trimmed === "") return [];
+  const segments: string[] = [];
+  for (const raw of trimmed.split("/")) {
+    let segment: string;
+    try {
+      segment = decodeURIComponent(raw);
+    } catch {
+      return undefined;
+    }
+    segments.push(segment);
+  }
+  return segments;
+}
+
+function findChild(segments: readonly string[]): StatNode | undefined {
+  let node: StatNode | undefined = rootNode();
+  for (const segment of segments) {
+    node = node.children.get(segment);
+    if (node === undefined) return undefined;
+  }
+  return node;
+}
+
+function displayPath(segments: readonly string[]): string {
+  return "/" + segments.join("/");
+}
+
+/**
+ * The stats viewer as a web request handler. It answers:
+ *
+ * - `GET <prefix>` and `<prefix><path…>`: the container at that path, as
+ *   `?format=html` (default), `json`, `prettyjson` or `prometheus`;
+ * - `GET <metricsPath>` (default `/metrics`): the whole tree as Prometheus text;
+ * - `?query=key` or `?query=key OP value` (OP among `>=`, `>`, `<=`, `<`,
+ *   `=`, `==`, `!=`) in every format: only matching leaves and their ancestors;
+ * - 400 for a bad query or format, 404 for an unknown path (in the requested
+ *   format), 405 with `Allow` for methods other than GET and HEAD, 401/403
+ *   from `authorize`.
+ *
+ * Responses carry `Cache-Control: no-store` and a restrictive
+ * `Content-Security-Policy` (the page's inline style and script run under a
+ * per-response nonce). The handler never throws: a failure answers 500 and
+ * is logged through `setLogger`'s logger.
+ *
+ * @example Mount the viewer in your own server
+ * ```ts
+ * import { collection, IntStat, reset } from "@scales/core";
+ * import { statsHandler } from "@scales/core/http";
+ * reset();
+ * const STATS = collection("/web", IntStat("errors"));
+ * STATS.errors += 1;
+ * const viewer = statsHandler({ serverName: "my server" });
+ * const response = viewer(new Request("http://localhost/status/web?format=json"));
+ * await response.text(); // '{"errors":1}'
+ * // Deno.serve((request) => new URL(request.url).pathname.startsWith("/status/") ? viewer(request) : app(request));
+ * ```
+ */
+export function statsHandler(options: StatsHandlerOptions = {}): StatsHandler {
+  const serverName = options.serverName ?? "scales";
+  const prefix = normalizePrefix(options.prefix ?? "/status/");
+  const bare = prefix.slice(0, -1);
+  const metricsPath = options.metricsPath === undefined ? "/metrics" : options.metricsPath;
+  const authorize = options.authorize;
+
+  function route(pathname: string): Route | undefined {
+    if (metricsPath !== null && pathname === metricsPath) {
+      return { segments: [], defaultFormat: "prometheus" };
+    }
+    if (pathname === bare || pathname === prefix) return { segments: [], defaultFormat: "html" };
+    if (pathname.startsWith(prefix)) {
+      return { segments: decodeSegments(pathname.slice(prefix.length)), defaultFormat: "html" };
+    }
+    return undefined;
+  }
+
+  function answer(request: Request): Response {
+    if (authorize !== undefined) {
+      let verdict: boolean | Response;
+      try {
+        verdict = authorize(request);
+      } catch (error) {
+        log("stats viewer: authorize() threw; refusing the request", error);
+        verdict = false;
+      }
+      if (verdict instanceof Response) return withSecurityHeaders(verdict);
+      if (verdict !== true) return respond(request, 403, "forbidden\n", headers("text", undefined));
+    }
+    const url = new URL(request.url);
+    const target = route(url.pathname);
+    const requested = url.searchParams.get("format");
+    if (requested !== null && !FORMATS.has(requested)) {
+      return errorResponse(
+        request,
+        "text",
+        400,
+        `unknown format ${
+          JSON.stringify(requested)
+        }: expected html, json, prettyjson or prometheus`,
+        serverName,
+        prefix,
+      );
+    }
+    const format = (requested ?? target?.defaultFormat ?? "html") as ViewerFormat;
+    if (request.method !== "GET" && request.method !== "HEAD") {
+      const response = errorResponse(
+        request,
+        format,
+        405,
+        `method ${request.method} is not allowed: use GET or HEAD`,
+        serverName,
+        prefix,
+      );
+      response.headers.set("allow", "GET, HEAD");
+      return response;
+    }
+    if (target === undefined) {
+      return errorResponse(
+        request,
+        format,
+        404,
+        `not found: ${url.pathname} (the stats are under ${prefix})`,
+        serverName,
+        prefix,
+      );
+    }
+    const node = target.segments === undefined ? undefined : findChild(target.segments);
+    if (node === undefined) {
+      return errorResponse(
+        request,
+        format,
+        404,
+        `no stats at ${
+          target.segments === undefined ? url.pathname : displayPath(target.segments)
+        }`,
+        serverName,
+        prefix,
+      );
+    }
+    const queryText = (url.searchParams.get("query") ?? "").trim();
+    let query: StatQuery | undefined;
+    if (queryText !== "") {
+      try {
+        query = parseQuery(queryText);
+      } catch (error) {
+        if (!(error instanceof QuerySyntaxError)) throw error;
+        return errorResponse(request, format, 400, error.message, serverName, prefix);
+      }
+    }
+    if (format === "prometheus" && query === undefined) {
+      return respond(request, 200, toPrometheusText(node), headers("prometheus", undefined));
+    }
+    const full = snapshotNode(node);
+    const snapshot: Snapshot | undefined = query === undefined ? full : filterSnapshot(full, query);
+    switch (format) {
+      case "json":
+        return respond(request, 200, JSON.stringify(snapshot ?? {}), headers("json", undefined));
+      case "prettyjson":
+        return respond(
+          request,
+          200,
+          JSON.stringify(snapshot ?? {}, null, 2) + "\n",
+          headers("json", undefined),
+        );
+      case "prometheus":
+        return respond(
+          request,
+          200,
+          toPrometheusText(node, snapshot ?? {}),
+          headers("prometheus", undefined),
+        );
+      case "html": {
+        const nonce = makeNonce();
+        const refreshText = url.searchParams.get("refresh");
+        const refreshNumber = refreshText === null ? NaN : Number(refreshText);
+        const refresh =
+          Number.isInteger(refreshNumber) && refreshNumber >= 1 && refreshNumber <= 3600
+            ? refreshNumber
+            : undefined;
+        const body = renderPage({
+          serverName,
+          prefix,
+          node,
+          snapshot,
+          query: queryText,
+          refresh,
+          nonce,
+        });
+        return respond(request, 200, body, headers("html", nonce));
+      }
+    }
+  }
+
+  return (request: Request): Response => {
+    try {
+      return answer(request);
+    } catch (error) {
+      log(`stats viewer failed to answer ${request.method} ${request.url}`, error);
+      return new Response("internal error in the stats viewer\n", {
+        status: 500,
+        headers: headers("text", undefined),
+      });
+    }
+  };
+}
+
+function constantTimeEqual(a: string, b: string): boolean {
+  const x = new TextEncoder().encode(a);
+  const y = new TextEncoder().encode(b);
+  let diff = x.length ^ y.length;
+  for (let i = 0; i < x.length; i++) diff |= x[i] ^ (y[i % Math.max(1, y.length)] ?? 0);
+  return diff === 0;
+}
+
+/**
+ * An {@linkcode Authorize} hook that admits requests with
+ * `Authorization: Bearer <token>`: a missing header answers 401 with
+ * `WWW-Authenticate: Bearer`, a wrong token 403. The comparison takes the
+ * same time wherever the tokens differ. Throws a `TypeError` for an empty token.
+ *
+ * @example Serve the viewer beyond loopback, behind a token
+ * ```ts
+ * import { bearerToken, statsHandler } from "@scales/core/http";
+ * const viewer = statsHandler({ authorize: bearerToken("s3cret") });
+ * viewer(new Request("http://localhost/status/")).status; // 401
+ * viewer(new Request("http://localhost/status/", { headers: { authorization: "Bearer s3cret" } })).status; // 200
+ * ```
+ */
+export function bearerToken(token: string): Authorize {
+  if (typeof token !== "string" || token === "") {
+    throw new TypeError(`bearerToken needs a non-empty token string, got ${JSON.stringify(token)}`);
+  }
+  return (request) => {
+    const header = request.headers.get("authorization");
+    if (header === null || !/^Bearer\s+/i.test(header)) {
+      return new Response("a bearer token is required\n", {
+        status: 401,
+        headers: {
+          "www-authenticate": 'Bearer realm="stats"',
+          "content-type": "text/plain; charset=utf-8",
+        },
+      });
+    }
+    return constantTimeEqual(header.replace(/^Bearer\s+/i, ""), token);
+  };
+}

@@ -1,0 +1,49 @@
+/**
+ * The scales stats viewer over HTTP: the stat tree as an HTML page, JSON
+ * and Prometheus text.
+ *
+ * - {@linkcode statsHandler} is a plain `(request: Request) => Response` to
+ *   mount in your own server (`Deno.serve`, Hono, oak).
+ * - {@linkcode serveInBackground} serves it on its own port (loopback by
+ *   default; pass `authorize` such as {@linkcode bearerToken} before binding
+ *   beyond it).
+ * - {@linkcode toPrometheusText} renders any subtree in the Prometheus text
+ *   exposition format 0.0.4.
+ *
+ * @example Serve the viewer beside your application
+ * ```ts
+ * import { collection, IntStat, reset } from "@scales/core";
+ * import { serveInBackground } from "@scales/core/http";
+ * reset();
+ * const STATS = collection("/web", IntStat("requests"));
+ * STATS.requests += 1;
+ * await using server = await serveInBackground(0, { serverName: "demo" });
+ * const response = await fetch(`${server.url}web?format=json`);
+ * await response.json(); // { requests: 1 }
+ * ```
+ *
+ * @module
+ */
+
+export {
+  type Authorize,
+  bearerToken,
+  type StatsHandler,
+  statsHandler,
+  type StatsHandlerOptions,
+  type ViewerFormat,
+} from "./handler.ts";
+export {
+  type ListenAddr,
+  serveInBackground,
+  type ServeOptions,
+  type StatsServer,
+} from "./serve.ts";
+export { PROMETHEUS_CONTENT_TYPE, sanitizeMetricName, toPrometheusText } from "./prometheus.ts";
+export {
+  filterSnapshot,
+  parseQuery,
+  type QueryOperator,
+  QuerySyntaxError,
+  type StatQuery,
+} from "./query.ts";

@@ -1,0 +1,118 @@
+/**
+ * {@linkcode serveInBackground}: the stats viewer on its own port, beside
+ * the application. On Deno it uses `Deno.serve`, on Node `node:http`; each
+ * runtime loads only its own listener.
+ *
+ * @module
+ */
+
+import { log } from "../src/log.ts";
+import { isAddrInUse, type Listen, type ListenAddr } from "./_listen.ts";
+import { statsHandler, type StatsHandlerOptions } from "./handler.ts";
+
+export type { ListenAddr } from "./_listen.ts";
+
+/** Options of {@linkcode serveInBackground}: the handler's, and where to listen. */
+export interface ServeOptions extends StatsHandlerOptions {
+  /**
+   * The address to bind (default `"127.0.0.1"`, loopback only). Binding
+   * elsewhere (`"0.0.0.0"`) exposes the stats to the network: pair it with
+   * `authorize`, such as `bearerToken(secret)`.
+   */
+  readonly hostname?: string;
+  /** Stops the server when aborted. */
+  readonly signal?: AbortSignal;
+}
+
+/** A running viewer server. `await using` shuts it down at the end of the scope. */
+export interface StatsServer extends AsyncDisposable {
+  /** The bound address; the port is the one picked when `0` was asked for. */
+  readonly addr: ListenAddr;
+  /** The viewer's root page, such as `http://127.0.0.1:8765/status/`. */
+  readonly url: string;
+  /** Settles once the server has stopped. */
+  readonly finished: Promise<void>;
+  /** Stops accepting, closes connections, and resolves once stopped. Safe to call twice. */
+  shutdown(): Promise<void>;
+}
+
+let listenImplementation: Promise<Listen> | undefined;
+
+function loadListen(): Promise<Listen> {
+  return listenImplementation ??= typeof (globalThis as { Deno?: unknown }).Deno === "object"
+    ? import("./_listen_deno.ts").then((m) => m.listen)
+    : import("./_listen_node.ts").then((m) => m.listen);
+}
+
+const LOOPBACK = new Set(["127.0.0.1", "localhost", "::1", "[::1]"]);
+
+/**
+ * Serves the stats viewer ({@linkcode statsHandler}) on `port` and resolves
+ * as soon as it listens, with a handle to stop it. Port `0` picks a free
+ * port (read it from `addr.port`). Binds loopback unless `hostname` says
+ * otherwise. Rejects with an error naming the port when it is already in
+ * use, and with a `RangeError` for a port outside 0–65535.
+ *
+ * @example Serve the viewer on a free port, then stop it
+ * ```ts
+ * import { serveInBackground } from "@scales/core/http";
+ * await using server = await serveInBackground(0, { serverName: "example" });
+ * const response = await fetch(`${server.url}?format=json`);
+ * response.status; // 200
+ * await response.body?.cancel();
+ * ```
+ */
+export async function serveInBackground(
+  port: number,
+  options: ServeOptions = {},
+): Promise<StatsServer> {
+  if (!Number.isInteger(port) || port < 0 || port > 65535) {
+    throw new RangeError(`port must be an integer from 0 to 65535, got ${JSON.stringify(port)}`);
+  }
+  const hostname = options.hostname ?? "127.0.0.1";
+  options.signal?.throwIfAborted();
+  if (!LOOPBACK.has(hostname) && options.authorize === undefined) {
+    log(`stats viewer listens on ${hostname}, beyond loopback, without an authorize hook`);
+  }
+  const handler = statsHandler(options);
+  const listen = await loadListen();
+  let listener;
+  try {
+    listener = await listen({ hostname, port, handler });
+  } catch (error) {
+    if (isAddrInUse(error)) {
+      throw new Error(
+        `cannot serve stats on ${hostname}:${port}: port ${port} is already in use; pick another port, or 0 for a free one`,
+        { cause: error },
+      );
+    }
+    throw new Error(
+      `cannot serve stats on ${hostname}:${port}: ${
+        error instanceof Error ? error.message : String(error)
+      }`,
+      {
+        cause: error,
+      },
+    );
+  }
+  const { addr } = listener;
+  let stopping: Promise<void> | undefined;
+  const shutdown = (): Promise<void> => stopping ??= listener.shutdown();
+  const signal = options.signal;
+  if (signal !== undefined) {
+    const onAbort = () => {
+      shutdown().catch((error) => log("stats viewer: shutdown failed", error));
+    };
+    signal.addEventListener("abort", onAbort, { once: true });
+    listener.finished.finally(() => signal.removeEventListener("abort", onAbort));
+  }
+  const host = addr.hostname.includes(":") ? `[${addr.hostname}]` : addr.hostname;
+  const prefix = options.prefix ?? "/status/";
+  return {
+    addr,
+    url: `http://${host}:${addr.port}${prefix.endsWith("/") ? prefix : `${prefix}/`}`,
+    finished: listener.finished,
+    shutdown,
+    [Symbol.asyncDispose]: shutdown,
+  };
+}
