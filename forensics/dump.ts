@@ -1,0 +1,193 @@
+/**
+ * Crash forensics: the stat tree written to a JSON file, atomically, now
+ * ({@linkcode dumpStatsTo}) or every period and at exit
+ * ({@linkcode PeriodicFileDumper}).
+ *
+ * @module
+ */
+
+import { describeValue, log } from "../src/log.ts";
+import type { Snapshot } from "../src/stat.ts";
+import { getStats } from "../src/tree.ts";
+import { type FileWriter, loadWriter } from "./_write_file.ts";
+
+/** The document a dump writes: the snapshot, plus when it was taken. */
+export type StatsDump = Snapshot & { "last-updated": string };
+
+function render(now: Date): string {
+  const dump: Snapshot = { "last-updated": now.toISOString(), ...getStats() };
+  return JSON.stringify(dump, null, 2) + "\n";
+}
+
+function checkPath(path: unknown, what: string): string {
+  if (typeof path !== "string" || path === "") {
+    throw new TypeError(`${what} takes a non-empty file path, got ${describeValue(path)}`);
+  }
+  return path;
+}
+
+/**
+ * Writes the whole stat tree as JSON to `path`, with a `last-updated` ISO
+ * timestamp, atomically (a temporary file next to it, then a rename): a
+ * reader sees the previous file or the new one, never half of one. Rejects
+ * when the file cannot be written (unlike the periodic dumper, which logs).
+ *
+ * @example
+ * ```ts
+ * import { collection, IntStat, reset } from "@scales/core";
+ * import { dumpStatsTo } from "@scales/core";
+ * reset();
+ * collection("/web", IntStat("hits")).hits = 3;
+ * const path = await Deno.makeTempFile({ suffix: ".json" });
+ * await dumpStatsTo(path);
+ * JSON.parse(await Deno.readTextFile(path)).web; // { hits: 3 }
+ * await Deno.remove(path);
+ * ```
+ */
+export async function dumpStatsTo(path: string): Promise<void> {
+  checkPath(path, "dumpStatsTo()");
+  const writer = await loadWriter();
+  await writer.writeAtomic(path, render(new Date()));
+}
+
+/** Options of {@linkcode PeriodicFileDumper}. */
+export interface PeriodicFileDumperOptions {
+  /** Time between dumps. Default 60,000 ms. */
+  periodMs?: number;
+  /**
+   * Write a last snapshot, synchronously, when the process ends on an
+   * uncaught error, an unhandled rejection, a signal or a normal exit.
+   * Default `true`.
+   */
+  dumpOnExit?: boolean;
+}
+
+/**
+ * Keeps a JSON dump of the stat tree current at `path`: every `periodMs`,
+ * and once more, synchronously, when the process ends on an uncaught error,
+ * an unhandled rejection or SIGINT/SIGTERM (`error` / `unhandledrejection`
+ * / `unload` events and signal listeners on Deno, `process` events on
+ * Node). After a crash the file holds the last stats. Writes are atomic;
+ * failures are logged, never thrown; the timer does not keep the process
+ * alive.
+ *
+ * @example
+ * ```ts
+ * import { PeriodicFileDumper } from "@scales/core";
+ * const path = await Deno.makeTempFile({ suffix: ".json" });
+ * const dumper = new PeriodicFileDumper(path, { periodMs: 10_000 });
+ * await dumper.start();
+ * await dumper.stop();
+ * typeof JSON.parse(await Deno.readTextFile(path))["last-updated"]; // "string"
+ * await Deno.remove(path);
+ * ```
+ */
+export class PeriodicFileDumper implements AsyncDisposable {
+  /** The file kept current. */
+  readonly path: string;
+  /** Time between dumps, in milliseconds. */
+  readonly periodMs: number;
+  readonly #dumpOnExit: boolean;
+  #writer: FileWriter | undefined;
+  #timer: ReturnType<typeof setInterval> | undefined;
+  #removeExitListeners: (() => void) | undefined;
+  #writing: Promise<void> | undefined;
+  #running = false;
+  #finalDone = false;
+
+  /**
+   * @param path Where the JSON goes; a temporary file next to it is renamed over it.
+   * @param options `periodMs` (default one minute) and `dumpOnExit` (default `true`).
+   */
+  constructor(path: string, options: PeriodicFileDumperOptions = {}) {
+    this.path = checkPath(path, "PeriodicFileDumper");
+    const periodMs = options.periodMs ?? 60_000;
+    if (typeof periodMs !== "number" || !Number.isFinite(periodMs) || periodMs < 1) {
+      throw new RangeError(
+        `periodMs must be a number of at least 1, got ${describeValue(periodMs)}`,
+      );
+    }
+    this.periodMs = periodMs;
+    this.#dumpOnExit = options.dumpOnExit ?? true;
+  }
+
+  /**
+   * Writes a first dump, then one every period, and arms the dump at exit.
+   * Resolves once the first dump is written (or failed, which is logged).
+   */
+  async start(): Promise<void> {
+    if (this.#running) return;
+    this.#running = true;
+    this.#finalDone = false;
+    try {
+      this.#writer = await loadWriter();
+    } catch (error) {
+      log("forensics: cannot load the file writer", error);
+      return;
+    }
+    if (!this.#running) return;
+    if (this.#dumpOnExit) {
+      this.#removeExitListeners = this.#writer.onExit((reason) => this.#final(reason));
+    }
+    this.#timer = setInterval(() => void this.dump(), this.periodMs);
+    unrefTimer(this.#timer);
+    await this.dump();
+  }
+
+  /**
+   * Writes a dump now. Resolves once written; never rejects (a failure is
+   * logged). Overlapping calls share one write.
+   */
+  dump(): Promise<void> {
+    if (this.#writing !== undefined) return this.#writing;
+    const writer = this.#writer;
+    if (writer === undefined) return Promise.resolve();
+    this.#writing = (async () => {
+      try {
+        await writer.writeAtomic(this.path, render(new Date()));
+      } catch (error) {
+        log(`forensics: cannot write the stats dump to ${this.path}`, error);
+      }
+    })().finally(() => {
+      this.#writing = undefined;
+    });
+    return this.#writing;
+  }
+
+  /** Stops the timer and the exit listeners, after a last dump. Never rejects. */
+  async stop(): Promise<void> {
+    if (!this.#running) return;
+    this.#running = false;
+    clearInterval(this.#timer);
+    this.#timer = undefined;
+    this.#removeExitListeners?.();
+    this.#removeExitListeners = undefined;
+    await this.#writing;
+    await this.dump();
+  }
+
+  /** Same as {@linkcode PeriodicFileDumper.stop}, for `await using`. */
+  async [Symbol.asyncDispose](): Promise<void> {
+    await this.stop();
+  }
+
+  /** The last, synchronous write as the process ends. */
+  #final(reason: string): void {
+    if (this.#finalDone || this.#writer === undefined) return;
+    this.#finalDone = true;
+    try {
+      this.#writer.writeAtomicSync(this.path, render(new Date()));
+    } catch (error) {
+      log(`forensics: cannot write the last stats dump (${reason}) to ${this.path}`, error);
+    }
+  }
+}
+
+function unrefTimer(handle: ReturnType<typeof setInterval>): void {
+  const value = handle as unknown;
+  if (typeof value === "object" && value !== null && "unref" in value) {
+    (value as { unref(): void }).unref();
+  } else if (typeof value === "number") {
+    (globalThis as { Deno?: { unrefTimer?(id: number): void } }).Deno?.unrefTimer?.(value);
+  }
+}

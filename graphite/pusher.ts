@@ -1,0 +1,571 @@
+/**
+ * {@linkcode GraphitePusher}: one-shot pushes of the stat tree to Graphite
+ * over the plaintext protocol, with a bounded queue that survives outages.
+ *
+ * @module
+ */
+
+import { describeValue, log } from "../src/log.ts";
+import type { Snapshot } from "../src/stat.ts";
+import { getStats } from "../src/tree.ts";
+import { type GraphiteConnection, type GraphiteConnector, loadRuntime } from "./_connect.ts";
+import {
+  compileGlob,
+  formatSnapshot,
+  type PruneRule,
+  type PushRule,
+  sanitizePrefix,
+  sanitizeSegment,
+  type StatRule,
+} from "./_format.ts";
+import { queue as liveQueue, STATS } from "./_stats.ts";
+import { unrefTimeout } from "./_timers.ts";
+
+export type { GraphiteConnection, GraphiteConnector } from "./_connect.ts";
+export type { PruneRule, StatRule } from "./_format.ts";
+
+/** Options of {@linkcode GraphitePusher} (all optional). */
+export interface GraphitePusherOptions {
+  /** Most pushes kept while Graphite is unreachable; past it the oldest are dropped. Default 60. */
+  maxQueuedPushes?: number;
+  /** Most lines kept while Graphite is unreachable; past it the oldest pushes are dropped. Default 1,000,000. */
+  maxQueuedLines?: number;
+  /** How long a connection attempt may take. Default 5,000 ms. */
+  connectTimeoutMs?: number;
+  /** How long one write may take before the connection is dropped as hung. Default 10,000 ms. */
+  writeTimeoutMs?: number;
+  /** The first reconnect delay; it doubles per failure, with jitter. Default 500 ms. */
+  minBackoffMs?: number;
+  /** The longest reconnect delay. Default 30,000 ms. */
+  maxBackoffMs?: number;
+  /** Queued pushes are joined into writes of about this many bytes. Default 262,144. */
+  maxWriteBytes?: number;
+  /** Opens connections; defaults to `Deno.connect` on Deno and `node:net` on Node. */
+  connector?: GraphiteConnector;
+  /** The clock, in milliseconds since the epoch, for timestamps and backoff. Default `Date.now`. */
+  clock?: () => number;
+  /** Randomness for the backoff jitter, in [0, 1). Default `Math.random`. */
+  random?: () => number;
+}
+
+interface QueuedPush {
+  readonly text: string;
+  readonly lines: number;
+}
+
+const encoder = new TextEncoder();
+
+function checkPositive(value: unknown, what: string, integer = true): number {
+  if (
+    typeof value !== "number" || !(value > 0) ||
+    (integer ? !Number.isSafeInteger(value) : !Number.isFinite(value))
+  ) {
+    throw new RangeError(
+      `${what} must be a positive ${integer ? "integer" : "number"}, got ${describeValue(value)}`,
+    );
+  }
+  return value;
+}
+
+function toRule(rule: string | StatRule, method: string): StatRule {
+  if (typeof rule === "function") return rule;
+  if (typeof rule === "string") {
+    const matches = compileGlob(rule);
+    return (path) => matches(path);
+  }
+  throw new TypeError(
+    `${method}() takes a glob string or a function, got ${describeValue(rule)}`,
+  );
+}
+
+function timeout<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const expired = new Promise<never>((_, reject) => {
+    timer = unrefTimeout(() => reject(new Error(`${what} timed out after ${ms} ms`)), ms);
+  });
+  return Promise.race([promise, expired]).finally(() => clearTimeout(timer));
+}
+
+/**
+ * Pushes the stat tree to a Graphite server (carbon) over the plaintext
+ * protocol, one `push()` at a time. Every numeric stat is pushed by default
+ * as `prefix` + its path segments joined by `.`, each segment sanitized;
+ * {@linkcode GraphitePusher.allow}, {@linkcode GraphitePusher.forbid},
+ * {@linkcode GraphitePusher.prune} and {@linkcode GraphitePusher.doNotLog}
+ * choose what goes out.
+ *
+ * When Graphite is unreachable, pushes wait in a bounded queue (60 pushes or
+ * 1,000,000 lines by default; past it the oldest are dropped and counted)
+ * and are sent on reconnect with their original timestamps. Reconnects back
+ * off exponentially with jitter. Nothing here throws into the application:
+ * trouble is logged (see `setLogger`) and counted under `/scales/graphite`.
+ *
+ * @example Push once to a local carbon (it is fine if none is running)
+ * ```ts
+ * import { collection, IntStat, reset } from "@scales/core";
+ * import { GraphitePusher } from "@scales/core/graphite";
+ * reset();
+ * const STATS = collection("/web", IntStat("hits"));
+ * STATS.hits += 1;
+ * await using pusher = new GraphitePusher("127.0.0.1", 1, "my.server", { connectTimeoutMs: 200 });
+ * pusher.forbid("scales/*");
+ * await pusher.push(); // true once delivered; false here: nothing listens on port 1
+ * ```
+ */
+export class GraphitePusher implements AsyncDisposable {
+  /** The Graphite host. */
+  readonly host: string;
+  /** The Graphite plaintext port, usually 2003. */
+  readonly port: number;
+  readonly #prefix: string | undefined;
+  #resolvedPrefix: string | undefined;
+  readonly #rules: PushRule[] = [];
+  readonly #prunes: PruneRule[] = [];
+  readonly #maxPushes: number;
+  readonly #maxLines: number;
+  readonly #connectTimeoutMs: number;
+  readonly #writeTimeoutMs: number;
+  readonly #minBackoffMs: number;
+  readonly #maxBackoffMs: number;
+  readonly #maxWriteBytes: number;
+  readonly #connector: GraphiteConnector;
+  readonly #clock: () => number;
+  readonly #random: () => number;
+
+  #queue: QueuedPush[] = [];
+  #inFlight: QueuedPush[] = [];
+  #queuedLines = 0;
+  #connection: GraphiteConnection | undefined;
+  #everConnected = false;
+  #failures = 0;
+  #retryAt = 0;
+  #retryTimer: ReturnType<typeof setTimeout> | undefined;
+  #draining: Promise<boolean> | undefined;
+  #closed = false;
+  #dropping = false;
+
+  /**
+   * @param host The Graphite host name or address.
+   * @param port The plaintext port (carbon's `LINE_RECEIVER_PORT`, usually 2003).
+   * @param prefix Prepended to every name, such as `my.server.prefix.` (the
+   *   trailing `.` is optional). Default: this machine's host name,
+   *   lower-cased and sanitized.
+   * @param options Queue bounds, timeouts, backoff and seams.
+   */
+  constructor(host: string, port: number, prefix?: string, options: GraphitePusherOptions = {}) {
+    if (typeof host !== "string" || host === "") {
+      throw new TypeError(`Graphite host must be a non-empty string, got ${describeValue(host)}`);
+    }
+    if (!Number.isInteger(port) || port < 1 || port > 65535) {
+      throw new RangeError(
+        `Graphite port must be an integer from 1 to 65535, got ${describeValue(port)}`,
+      );
+    }
+    if (prefix !== undefined && typeof prefix !== "string") {
+      throw new TypeError(`Graphite prefix must be a string, got ${describeValue(prefix)}`);
+    }
+    this.host = host;
+    this.port = port;
+    this.#prefix = prefix;
+    if (prefix !== undefined) this.#resolvedPrefix = sanitizePrefix(prefix);
+    this.#maxPushes = checkPositive(options.maxQueuedPushes ?? 60, "maxQueuedPushes");
+    this.#maxLines = checkPositive(options.maxQueuedLines ?? 1_000_000, "maxQueuedLines");
+    this.#connectTimeoutMs = checkPositive(
+      options.connectTimeoutMs ?? 5_000,
+      "connectTimeoutMs",
+      false,
+    );
+    this.#writeTimeoutMs = checkPositive(options.writeTimeoutMs ?? 10_000, "writeTimeoutMs", false);
+    this.#minBackoffMs = checkPositive(options.minBackoffMs ?? 500, "minBackoffMs", false);
+    this.#maxBackoffMs = checkPositive(options.maxBackoffMs ?? 30_000, "maxBackoffMs", false);
+    this.#maxWriteBytes = checkPositive(options.maxWriteBytes ?? 262_144, "maxWriteBytes");
+    this.#connector = options.connector ??
+      ((h, p) => loadRuntime().then((runtime) => runtime.connect(h, p)));
+    this.#clock = options.clock ?? Date.now;
+    this.#random = options.random ?? Math.random;
+  }
+
+  /**
+   * Pushes the values whose stat path (such as `/web/latency/99percentile`)
+   * matches: a glob (`*` matches anything, `/` included; the leading `/` is
+   * optional) or a function of path and value. The newest matching rule wins.
+   *
+   * @example
+   * ```ts
+   * import { GraphitePusher } from "@scales/core/graphite";
+   * const pusher = new GraphitePusher("127.0.0.1", 2003, "app");
+   * pusher.forbid("web/*").allow("web/errors");
+   * ```
+   */
+  allow(rule: string | StatRule): this {
+    this.#rules.push({ allow: true, matches: toRule(rule, "allow") });
+    return this;
+  }
+
+  /**
+   * Does not push the values whose stat path matches (see
+   * {@linkcode GraphitePusher.allow}). The newest matching rule wins.
+   *
+   * @example
+   * ```ts
+   * import { GraphitePusher } from "@scales/core/graphite";
+   * const pusher = new GraphitePusher("127.0.0.1", 2003, "app");
+   * pusher.forbid("*percentile").allow("*99percentile");
+   * pusher.forbid((_path, value) => value === 0);
+   * ```
+   */
+  forbid(rule: string | StatRule): this {
+    this.#rules.push({ allow: false, matches: toRule(rule, "forbid") });
+    return this;
+  }
+
+  /**
+   * Skips a whole branch: the walk does not go below a container or dict
+   * whose path matches the glob or function. Cheaper than `forbid` for big
+   * branches.
+   *
+   * @example
+   * ```ts
+   * import { GraphitePusher } from "@scales/core/graphite";
+   * const pusher = new GraphitePusher("127.0.0.1", 2003, "app");
+   * pusher.prune("web/byPath");
+   * ```
+   */
+  prune(rule: string | PruneRule): this {
+    if (typeof rule === "string") this.#prunes.push(compileGlob(rule));
+    else if (typeof rule === "function") this.#prunes.push(rule);
+    else {throw new TypeError(
+        `prune() takes a glob string or a function, got ${describeValue(rule)}`,
+      );}
+    return this;
+  }
+
+  /**
+   * Does not push anything at or below the stat path `prefix`, such as
+   * `/web/byPath`: the simple form of {@linkcode GraphitePusher.prune}.
+   *
+   * @example
+   * ```ts
+   * import { GraphitePusher } from "@scales/core/graphite";
+   * const pusher = new GraphitePusher("127.0.0.1", 2003, "app");
+   * pusher.doNotLog("/web/byPath");
+   * ```
+   */
+  doNotLog(prefix: string): this {
+    if (typeof prefix !== "string" || prefix.trim() === "") {
+      throw new TypeError(
+        `doNotLog() takes a stat path such as "/web", got ${describeValue(prefix)}`,
+      );
+    }
+    let base = prefix.trim();
+    if (!base.startsWith("/")) base = `/${base}`;
+    if (base.length > 1 && base.endsWith("/")) base = base.slice(0, -1);
+    const below = `${base}/`;
+    this.#prunes.push((path) => path === base || path.startsWith(below));
+    return this;
+  }
+
+  /** Pushes waiting to be sent (queued and being written). */
+  get queuedPushes(): number {
+    return this.#queue.length + this.#inFlight.length;
+  }
+
+  /** Lines waiting to be sent (queued and being written). */
+  get queuedLines(): number {
+    return this.#queuedLines;
+  }
+
+  /**
+   * The prefix every name gets, sanitized and ending with `.` (or `""`).
+   * Resolves the host name on first use when none was given.
+   */
+  async prefix(): Promise<string> {
+    if (this.#resolvedPrefix !== undefined) return this.#resolvedPrefix;
+    let name: string | undefined;
+    try {
+      name = (await loadRuntime()).hostname();
+    } catch (error) {
+      log("graphite: could not read the host name", error);
+    }
+    if (name === undefined || name === "") {
+      log(
+        'graphite: no host name available (on Deno, allow "sys"); using the prefix "unknown-host."',
+      );
+      name = "unknown-host";
+    }
+    this.#resolvedPrefix ??= sanitizeSegment(name.toLowerCase()) + ".";
+    return this.#resolvedPrefix;
+  }
+
+  /**
+   * Formats `snapshot` (default: the whole stat tree) as plaintext lines
+   * with the timestamp `now` (default: the clock), without sending or
+   * counting anything: what a push would send.
+   *
+   * @example
+   * ```ts
+   * import { GraphitePusher } from "@scales/core/graphite";
+   * const pusher = new GraphitePusher("127.0.0.1", 2003, "app");
+   * await pusher.format({ web: { hits: 3, "a b": true } }, 1_800_000_000_000);
+   * // "app.web.hits 3 1800000000\napp.web.a-b 1 1800000000\n"
+   * ```
+   */
+  async format(snapshot?: Snapshot, now?: number): Promise<string> {
+    const timestamp = Math.floor((now ?? this.#clock()) / 1000);
+    return formatSnapshot(
+      snapshot ?? getStats() ?? {},
+      await this.prefix(),
+      timestamp,
+      this.#rules,
+      this.#prunes,
+    )
+      .text;
+  }
+
+  /**
+   * Takes a snapshot of the stat tree (or uses `snapshot`), queues it with
+   * one timestamp (whole seconds) for all its lines, and sends everything
+   * queued. Resolves to `true` when the queue is empty afterwards, `false`
+   * when Graphite could not be reached (the push stays queued). Never rejects.
+   */
+  async push(snapshot?: Snapshot): Promise<boolean> {
+    try {
+      const timestamp = Math.floor(this.#clock() / 1000);
+      if (this.#closed) {
+        log(`graphite: push() after close() to ${this.host}:${this.port} is ignored`);
+        return false;
+      }
+      const values: Snapshot = snapshot ?? getStats() ?? {};
+      const prefix = await this.prefix();
+      const formatted = formatSnapshot(values, prefix, timestamp, this.#rules, this.#prunes);
+      STATS.pushes += 1;
+      STATS.skipped += formatted.skipped;
+      if (formatted.lines > 0) this.#enqueue({ text: formatted.text, lines: formatted.lines });
+      return await this.flush();
+    } catch (error) {
+      this.#error("push failed", error);
+      return false;
+    }
+  }
+
+  /**
+   * Sends what is queued now, unless a reconnect is backing off (a timer
+   * retries then). Resolves to whether the queue is empty. Never rejects.
+   */
+  flush(): Promise<boolean> {
+    if (this.#draining === undefined) {
+      this.#draining = this.#drain().catch((error) => {
+        this.#error("sending failed", error);
+        return false;
+      }).finally(() => {
+        this.#draining = undefined;
+      });
+    }
+    return this.#draining;
+  }
+
+  /**
+   * Stops taking pushes, sends what is queued (trying at once, even during
+   * a backoff) within `deadlineMs`, then closes the connection. What could
+   * not be sent is dropped and counted. Resolves to whether everything was
+   * sent. Never rejects.
+   */
+  async close(deadlineMs = 5_000): Promise<boolean> {
+    if (this.#closed && this.#connection === undefined && this.queuedPushes === 0) return true;
+    this.#closed = true;
+    clearTimeout(this.#retryTimer);
+    this.#retryTimer = undefined;
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    let delivered = false;
+    try {
+      await this.#draining;
+      this.#retryAt = 0;
+      // A bounded wait that is allowed to keep the process alive: a final flush at exit.
+      const expired = new Promise<false>((resolve) => {
+        timer = setTimeout(() => resolve(false), deadlineMs);
+      });
+      delivered = await Promise.race([this.flush(), expired]);
+    } catch (error) {
+      this.#error("final flush failed", error);
+    } finally {
+      clearTimeout(timer);
+      this.#connection?.close();
+      this.#connection = undefined;
+      await this.#draining?.catch(() => false);
+      const left = this.#queue.splice(0);
+      if (left.length > 0) {
+        let lines = 0;
+        for (const push of left) lines += push.lines;
+        this.#forget(left.length, lines);
+        STATS.droppedPushes += left.length;
+        STATS.dropped += lines;
+        log(
+          `graphite: dropped ${left.length} unsent pushes (${lines} lines) to ${this.host}:${this.port} on close`,
+        );
+      }
+    }
+    return delivered && this.queuedPushes === 0;
+  }
+
+  /** Same as {@linkcode GraphitePusher.close}, for `await using`. */
+  async [Symbol.asyncDispose](): Promise<void> {
+    await this.close();
+  }
+
+  #enqueue(push: QueuedPush): void {
+    this.#queue.push(push);
+    this.#queuedLines += push.lines;
+    liveQueue.pushes += 1;
+    liveQueue.lines += push.lines;
+    this.#trim();
+  }
+
+  /** Drops the oldest queued pushes (never one being written) past the bounds. */
+  #trim(): void {
+    let droppedPushes = 0;
+    let droppedLines = 0;
+    while (
+      this.#queue.length > 0 &&
+      (this.queuedPushes > this.#maxPushes || this.#queuedLines > this.#maxLines)
+    ) {
+      const oldest = this.#queue.shift()!;
+      droppedPushes += 1;
+      droppedLines += oldest.lines;
+      this.#forget(1, oldest.lines);
+    }
+    if (droppedPushes === 0) return;
+    STATS.droppedPushes += droppedPushes;
+    STATS.dropped += droppedLines;
+    if (!this.#dropping) {
+      this.#dropping = true;
+      log(
+        `graphite: queue for ${this.host}:${this.port} is full (${this.#maxPushes} pushes or ${this.#maxLines} lines); dropping the oldest pushes`,
+      );
+    }
+  }
+
+  #forget(pushes: number, lines: number): void {
+    this.#queuedLines -= lines;
+    liveQueue.pushes -= pushes;
+    liveQueue.lines -= lines;
+  }
+
+  async #drain(): Promise<boolean> {
+    while (this.#queue.length > 0) {
+      const now = this.#clock();
+      if (now < this.#retryAt) {
+        this.#scheduleRetry(this.#retryAt - now);
+        return false;
+      }
+      const connection = await this.#connect();
+      if (connection === undefined) {
+        this.#scheduleRetry(this.#retryAt - this.#clock());
+        return false;
+      }
+      // Join queued pushes into one large write.
+      let bytes = 0;
+      let count = 0;
+      while (count < this.#queue.length && (count === 0 || bytes < this.#maxWriteBytes)) {
+        bytes += this.#queue[count].text.length;
+        count++;
+      }
+      const batch = this.#queue.splice(0, count);
+      this.#inFlight = batch;
+      let text = "";
+      for (const push of batch) text += push.text;
+      try {
+        await this.#writeAll(connection, encoder.encode(text));
+      } catch (error) {
+        // Resent whole on reconnect: carbon keeps one value per timestamp, so a
+        // partly delivered push is simply written again.
+        this.#inFlight = [];
+        this.#queue.unshift(...batch);
+        this.#trim();
+        connection.close();
+        if (this.#connection === connection) this.#connection = undefined;
+        this.#fail(`writing to ${this.host}:${this.port} failed; will reconnect`, error);
+        continue;
+      }
+      this.#inFlight = [];
+      let lines = 0;
+      for (const push of batch) lines += push.lines;
+      this.#forget(batch.length, lines);
+      STATS.sent += lines;
+      STATS.sentPushes += batch.length;
+      STATS.lastSuccess = Math.floor(this.#clock() / 1000);
+      this.#failures = 0;
+      this.#dropping = false;
+    }
+    return true;
+  }
+
+  async #writeAll(connection: GraphiteConnection, bytes: Uint8Array): Promise<void> {
+    let offset = 0;
+    while (offset < bytes.length) {
+      if (connection.closed) throw new Error("the connection was closed by the peer");
+      const written = await timeout(
+        connection.write(bytes.subarray(offset)),
+        this.#writeTimeoutMs,
+        "write",
+      );
+      if (!Number.isInteger(written) || written <= 0 || written > bytes.length - offset) {
+        throw new Error(`write reported ${describeValue(written)} bytes written`);
+      }
+      offset += written;
+    }
+  }
+
+  async #connect(): Promise<GraphiteConnection | undefined> {
+    const current = this.#connection;
+    if (current !== undefined && !current.closed) return current;
+    this.#connection = undefined;
+    let connection: GraphiteConnection;
+    try {
+      const attempt = this.#connector(this.host, this.port);
+      connection = await timeout(attempt, this.#connectTimeoutMs, "connect").catch((error) => {
+        // A connection that arrives after the timeout is closed, not leaked.
+        attempt.then((late) => late.close(), () => {});
+        throw error;
+      });
+    } catch (error) {
+      this.#fail(`cannot connect to ${this.host}:${this.port}`, error);
+      return undefined;
+    }
+    if (this.#closed && this.#queue.length === 0) {
+      connection.close();
+      return undefined;
+    }
+    if (this.#everConnected) {
+      STATS.reconnects += 1;
+      log(`graphite: reconnected to ${this.host}:${this.port}`);
+    }
+    this.#everConnected = true;
+    this.#connection = connection;
+    return connection;
+  }
+
+  /** Counts a failure and sets the next attempt: exponential backoff with jitter. */
+  #fail(message: string, error: unknown): void {
+    STATS.errors += 1;
+    if (this.#failures === 0) log(`graphite: ${message}`, error);
+    this.#failures += 1;
+    const base = Math.min(
+      this.#maxBackoffMs,
+      this.#minBackoffMs * 2 ** Math.min(this.#failures - 1, 30),
+    );
+    this.#retryAt = this.#clock() + base / 2 + this.#random() * base / 2;
+  }
+
+  #error(message: string, error: unknown): void {
+    STATS.errors += 1;
+    log(`graphite: ${message}`, error);
+  }
+
+  #scheduleRetry(delayMs: number): void {
+    if (this.#retryTimer !== undefined || this.#closed) return;
+    this.#retryTimer = unrefTimeout(() => {
+      this.#retryTimer = undefined;
+      this.flush();
+    }, Math.max(0, delayMs));
+  }
+}
