@@ -43,6 +43,21 @@ export {
 } from "./src/aggregation.ts";
 export { StateTimeStat } from "./src/state_time.ts";
 export {
+  Pmf,
+  PmfAggregationStat,
+  type PmfOptions,
+  type PmfSnapshot,
+  PmfStat,
+  Timer,
+} from "./src/pmf.ts";
+export { Meter, type MeterSnapshot, MeterStat } from "./src/meter.ts";
+export {
+  type MeterDict,
+  MeterDictStat,
+  NamedPmfDictStat,
+  type PmfDict,
+} from "./src/keyed_stats.ts";
+export {
   collection,
   defineStats,
   init,

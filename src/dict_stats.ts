@@ -50,7 +50,8 @@ export type IntDict = Record<string, number> & IntDictMethods;
 /** What a `StringDictStat` property reads as: strings by key, `""` for unseen keys. */
 export type StringDict = Record<string, string>;
 
-function checkMaxKeys(name: string, options: DictStatOptions | undefined): number {
+/** The validated key cap of a dict stat's options. */
+export function checkMaxKeys(name: string, options: DictStatOptions | undefined): number {
   const maxKeys = options?.maxKeys ?? DEFAULT_MAX_KEYS;
   if (!Number.isInteger(maxKeys) || maxKeys < 1) {
     throw new TypeError(
@@ -60,6 +61,13 @@ function checkMaxKeys(name: string, options: DictStatOptions | undefined): numbe
     );
   }
   return maxKeys;
+}
+
+/** Logs that the dict stat at `path` reached its key cap. */
+export function warnKeyCap(path: string, maxKeys: number): void {
+  log(
+    `dict stat ${path} reached its cap of ${maxKeys} keys; further new keys count under "${OVERFLOW_KEY}"`,
+  );
 }
 
 /** A boxed entry, so that counting an existing key is one map lookup. */
@@ -99,11 +107,7 @@ abstract class DictCell<T extends string | number> {
       if (this.entries.size >= this.maxKeys && key !== OVERFLOW_KEY) {
         if (!this.#warned) {
           this.#warned = true;
-          log(
-            `dict stat ${
-              joinPath(this.path, this.name)
-            } reached its cap of ${this.maxKeys} keys; further new keys count under "${OVERFLOW_KEY}"`,
-          );
+          warnKeyCap(joinPath(this.path, this.name), this.maxKeys);
         }
         return this.entry(OVERFLOW_KEY);
       }

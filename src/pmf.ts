@@ -1,0 +1,431 @@
+/**
+ * {@linkcode PmfStat}: the distribution of a quantity (usually a duration):
+ * count, min, max, mean, standard deviation and percentiles over a recent
+ * sliding window, in constant memory with a bounded relative error.
+ *
+ * @module
+ */
+
+import { QuantileSketch } from "./_sketch.ts";
+import { coarse, now, startCoarseClock } from "./clock.ts";
+import { describeValue } from "./log.ts";
+import { checkName, joinPath } from "./path.ts";
+import type {
+  Aggregator,
+  CellContext,
+  SnapshotValue,
+  StatCell,
+  StatKind,
+  StatSpec,
+} from "./stat.ts";
+
+/** The snapshot of a distribution. `count` and `sum` are all-time; the rest cover the window. */
+export interface PmfSnapshot {
+  /** Samples recorded since the stat was made. */
+  readonly count: number;
+  /** Sum of all samples since the stat was made. */
+  readonly sum: number;
+  /** Smallest sample in the window (0 when the window is empty). */
+  readonly min: number;
+  /** Largest sample in the window. */
+  readonly max: number;
+  /** Mean of the window's samples. */
+  readonly mean: number;
+  /** Sample standard deviation of the window's samples. */
+  readonly stddev: number;
+  /** 50th percentile of the window. */
+  readonly median: number;
+  /** 75th percentile of the window. */
+  readonly "75percentile": number;
+  /** 95th percentile of the window. */
+  readonly "95percentile": number;
+  /** 98th percentile of the window. */
+  readonly "98percentile": number;
+  /** 99th percentile of the window. */
+  readonly "99percentile": number;
+  /** 99.9th percentile of the window. */
+  readonly "999percentile": number;
+}
+
+/** Options of {@linkcode PmfStat}. */
+export interface PmfOptions {
+  /**
+   * How far back the window reaches, in milliseconds (default 300,000: five
+   * minutes). The window is a ring of `slots` sub-sketches; percentiles cover
+   * the current slot and the `slots - 1` before it, so between
+   * `windowMs * (slots - 1) / slots` and `windowMs` of data.
+   */
+  readonly windowMs?: number;
+  /** Sub-sketches in the window (default 5, at least 1). */
+  readonly slots?: number;
+}
+
+const QUANTILES = [0.5, 0.75, 0.95, 0.98, 0.99, 0.999] as const;
+
+function emptySnapshot(count: number, sum: number): PmfSnapshot {
+  return {
+    count,
+    sum,
+    min: 0,
+    max: 0,
+    mean: 0,
+    stddev: 0,
+    median: 0,
+    "75percentile": 0,
+    "95percentile": 0,
+    "98percentile": 0,
+    "99percentile": 0,
+    "999percentile": 0,
+  };
+}
+
+/** The snapshot of a window sketch, with all-time `count` and `sum`. */
+export function snapshotOf(window: QuantileSketch, count: number, sum: number): PmfSnapshot {
+  if (window.count === 0) return emptySnapshot(count, sum);
+  const [median, p75, p95, p98, p99, p999] = window.quantiles(QUANTILES);
+  return {
+    count,
+    sum,
+    min: window.min,
+    max: window.max,
+    mean: window.mean,
+    stddev: window.stddev,
+    median: median!,
+    "75percentile": p75!,
+    "95percentile": p95!,
+    "98percentile": p98!,
+    "99percentile": p99!,
+    "999percentile": p999!,
+  };
+}
+
+/** A running measurement from {@linkcode Pmf.time}: stop it to record the duration. */
+export class Timer implements Disposable {
+  readonly #pmf: Pmf;
+  readonly #start: number;
+  #done = false;
+  #warn: ((message: string, duration: number) => void) | undefined;
+  #message = "";
+
+  /** Starts timing for `pmf`; use {@linkcode Pmf.time} instead. */
+  constructor(pmf: Pmf) {
+    this.#pmf = pmf;
+    this.#start = now();
+  }
+
+  /**
+   * Asks for `log(message, duration)` when the duration, once stopped, is at
+   * or above the current 99th percentile. Returns the timer.
+   *
+   * @example
+   * ```ts
+   * import { Pmf } from "@scales/core";
+   * const latency = new Pmf();
+   * {
+   *   using _t = latency.time().warn99(console.warn, "slow request");
+   * }
+   * ```
+   */
+  warn99(log: (message: string, duration: number) => void, message: string): this {
+    this.#warn = log;
+    this.#message = message;
+    return this;
+  }
+
+  /** Records the milliseconds since the start, once; returns them. */
+  stop(): number {
+    const duration = now() - this.#start;
+    if (this.#done) return duration;
+    this.#done = true;
+    const warn = this.#warn;
+    if (warn !== undefined && duration >= this.#pmf.p99()) warn(this.#message, duration);
+    this.#pmf.add(duration);
+    return duration;
+  }
+
+  /** Drops the measurement: nothing is recorded. */
+  discard(): void {
+    this.#done = true;
+  }
+
+  /** Stops the timer (for `using`). */
+  [Symbol.dispose](): void {
+    this.stop();
+  }
+}
+
+/**
+ * A distribution: record samples with `add(value)` or time code with
+ * `time()`. Percentiles come from a mergeable log-bucket sketch (relative
+ * error 0.5%) over a sliding window (default five minutes), so an old spike
+ * ages out; `count` and `sum` are all-time. Memory does not grow with the
+ * number of samples.
+ */
+export class Pmf {
+  readonly #slots: QuantileSketch[];
+  readonly #slotMs: number;
+  readonly #start: number;
+  readonly #where: string;
+  #current: QuantileSketch;
+  #slot = 0;
+  #generation = -1;
+  #count = 0;
+  #sum = 0;
+  #p99 = Infinity;
+  #p99Generation = -1;
+
+  /** Makes an empty distribution; `where` names it in error messages. */
+  constructor(options: PmfOptions = {}, where = "Pmf") {
+    const windowMs = options.windowMs ?? 300_000;
+    const slots = options.slots ?? 5;
+    if (!(windowMs > 0) || !Number.isFinite(windowMs)) {
+      throw new TypeError(
+        `${where}: windowMs must be a positive number, got ${describeValue(windowMs)}`,
+      );
+    }
+    if (!Number.isInteger(slots) || slots < 1) {
+      throw new TypeError(
+        `${where}: slots must be a positive integer, got ${describeValue(slots)}`,
+      );
+    }
+    this.#where = where;
+    this.#slotMs = windowMs / slots;
+    this.#slots = Array.from({ length: slots }, () => new QuantileSketch());
+    this.#current = this.#slots[0]!;
+    this.#start = startCoarseClock();
+  }
+
+  /**
+   * Records one sample. Costs a few nanoseconds more than the sketch itself:
+   * the window moves on the shared coarse clock, never on a clock read.
+   *
+   * @example
+   * ```ts
+   * import { Pmf } from "@scales/core";
+   * const sizes = new Pmf();
+   * sizes.add(512);
+   * sizes.add(2048);
+   * sizes.snapshot().max; // 2048
+   * ```
+   */
+  add(value: number): void {
+    if (this.#generation !== coarse.generation) this.#rotate(coarse.ms);
+    if (!Number.isFinite(value)) {
+      throw new TypeError(`${this.#where} records finite numbers, got ${describeValue(value)}`);
+    }
+    this.#count++;
+    this.#sum += value;
+    this.#current.add(value);
+  }
+
+  /**
+   * Times code, in milliseconds from `performance.now()`.
+   *
+   * - `time()` returns a {@linkcode Timer}: `using _t = pmf.time();` records
+   *   when the block ends; or call `stop()` (or `discard()`) yourself.
+   * - `time(fn)` runs `fn` and records its duration; for a promise, when it
+   *   settles. Returns what `fn` returns and rethrows what it throws.
+   *
+   * @example
+   * ```ts
+   * import { Pmf } from "@scales/core";
+   * const latency = new Pmf();
+   * {
+   *   using _t = latency.time();
+   *   // ... work ...
+   * }
+   * const answer = latency.time(() => 6 * 7);
+   * await latency.time(async () => {});
+   * latency.snapshot().count; // 3
+   * ```
+   */
+  time(): Timer;
+  time<T>(fn: () => T): T;
+  time<T>(fn?: () => T): T | Timer {
+    const timer = new Timer(this);
+    if (fn === undefined) return timer;
+    let result: T;
+    try {
+      result = fn();
+    } catch (error) {
+      timer.stop();
+      throw error;
+    }
+    if (result instanceof Promise) {
+      return result.finally(() => timer.stop()) as T;
+    }
+    timer.stop();
+    return result;
+  }
+
+  /** Samples recorded so far. */
+  get count(): number {
+    return this.#count;
+  }
+
+  /** The window's 99th percentile, recomputed at most once per coarse clock step. */
+  p99(): number {
+    if (this.#p99Generation !== coarse.generation) {
+      this.#p99Generation = coarse.generation;
+      const window = this.window();
+      this.#p99 = window.count === 0 ? Infinity : window.quantile(0.99);
+    }
+    return this.#p99;
+  }
+
+  /** A sketch of the samples in the window (a fresh copy). */
+  window(): QuantileSketch {
+    this.#rotate(now());
+    const merged = new QuantileSketch();
+    for (const slot of this.#slots) merged.merge(slot);
+    return merged;
+  }
+
+  /** Adds this distribution's window into `into`, with all-time count and sum; for roll-ups. */
+  mergeInto(into: QuantileSketch): { count: number; sum: number } {
+    this.#rotate(now());
+    for (const slot of this.#slots) into.merge(slot);
+    return { count: this.#count, sum: this.#sum };
+  }
+
+  /** Count, sum, min, max, mean, stddev and percentiles; see {@linkcode PmfSnapshot}. */
+  snapshot(): PmfSnapshot {
+    return snapshotOf(this.window(), this.#count, this.#sum);
+  }
+
+  #rotate(time: number): void {
+    this.#generation = coarse.generation;
+    const slot = Math.floor((time - this.#start) / this.#slotMs);
+    if (slot <= this.#slot) return;
+    const slots = this.#slots;
+    const steps = Math.min(slot - this.#slot, slots.length);
+    for (let i = 1; i <= steps; i++) slots[(this.#slot + i) % slots.length]!.clear();
+    this.#slot = slot;
+    this.#current = slots[slot % slots.length]!;
+  }
+}
+
+class PmfCell implements StatCell<Pmf> {
+  readonly type = "PmfStat";
+  readonly kind: StatKind = "pmf";
+  aggregators: Aggregator[] | null = null;
+  readonly pmf: Pmf;
+
+  constructor(readonly name: string, context: CellContext, options: PmfOptions) {
+    this.pmf = new Pmf(options, `PmfStat ${joinPath(context.path, name)}`);
+  }
+
+  get stored(): Pmf {
+    return this.pmf;
+  }
+
+  get(): Pmf {
+    return this.pmf;
+  }
+
+  set(value: unknown): void {
+    this.pmf.add(value as number);
+  }
+
+  snapshot(): SnapshotValue {
+    return { ...this.pmf.snapshot() };
+  }
+}
+
+/**
+ * A distribution stat, usually of durations in milliseconds:
+ * `STATS.latency.time()`, `STATS.latency.add(ms)`, or `STATS.latency = ms`.
+ * See {@linkcode Pmf} for the methods and {@linkcode PmfSnapshot} for what
+ * it shows. In TypeScript, `STATS.latency` is typed as a `Pmf`, so the
+ * assignment form needs a cast; `add(v)` is the typed way.
+ *
+ * @example
+ * ```ts
+ * import { collection, getStats, PmfStat, reset } from "@scales/core";
+ * reset();
+ * const STATS = collection("/web", PmfStat("latency"));
+ * {
+ *   using _t = STATS.latency.time();
+ *   // handle the request
+ * }
+ * STATS.latency.add(12.5);
+ * (getStats("/web")?.latency as { count: number }).count; // 2
+ * ```
+ */
+export function PmfStat<N extends string>(name: N, options: PmfOptions = {}): StatSpec<N, Pmf> {
+  checkName(name, "PmfStat");
+  new Pmf(options, `PmfStat ${JSON.stringify(name)}`); // reject bad options at declaration
+  return {
+    name,
+    type: "PmfStat",
+    kind: "pmf",
+    create: (context) => new PmfCell(name, context, options),
+  };
+}
+
+class PmfAggregationCell implements StatCell<Readonly<PmfSnapshot>> {
+  readonly type = "PmfAggregationStat";
+  readonly kind: StatKind = "pmf";
+  aggregators: Aggregator[] | null = null;
+  readonly #children = new Set<Pmf>();
+  readonly #path: string;
+  readonly aggregator: Aggregator = {
+    accepts: (cell) => cell.type === "PmfStat",
+    attach: (cell) => void this.#children.add(cell.stored as Pmf),
+    detach: (cell) => void this.#children.delete(cell.stored as Pmf),
+    changed: () => {},
+  };
+
+  constructor(readonly name: string, context: CellContext) {
+    this.#path = context.path;
+  }
+
+  get(): Readonly<PmfSnapshot> {
+    const merged = new QuantileSketch();
+    let count = 0;
+    let sum = 0;
+    for (const pmf of this.#children) {
+      const totals = pmf.mergeInto(merged);
+      count += totals.count;
+      sum += totals.sum;
+    }
+    return snapshotOf(merged, count, sum);
+  }
+
+  set(value: unknown): void {
+    throw new TypeError(
+      `PmfAggregationStat ${
+        joinPath(this.#path, this.name)
+      } is computed from the stats below it and cannot be assigned, got ${describeValue(value)}`,
+    );
+  }
+
+  snapshot(): SnapshotValue {
+    return { ...this.get() };
+  }
+}
+
+/**
+ * At an ancestor, the distribution of every same-named `PmfStat` below it
+ * taken together: the sketches merge exactly, so the percentiles are those
+ * of all the children's samples in one stream.
+ *
+ * @example
+ * ```ts
+ * import { collection, getStats, PmfAggregationStat, PmfStat, reset } from "@scales/core";
+ * reset();
+ * collection("/web", PmfAggregationStat("latency"));
+ * collection("/web/a", PmfStat("latency")).latency.add(10);
+ * collection("/web/b", PmfStat("latency")).latency.add(30);
+ * (getStats("/web")?.latency as { max: number }).max; // 30
+ * ```
+ */
+export function PmfAggregationStat<N extends string>(name: N): StatSpec<N, Readonly<PmfSnapshot>> {
+  checkName(name, "PmfAggregationStat");
+  return {
+    name,
+    type: "PmfAggregationStat",
+    kind: "pmf",
+    create: (context) => new PmfAggregationCell(name, context),
+  };
+}

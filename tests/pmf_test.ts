@@ -1,0 +1,319 @@
+import { describe, it } from "node:test";
+import assert from "node:assert/strict";
+import process from "node:process";
+import FakeTimers from "@sinonjs/fake-timers";
+import {
+  collection,
+  getStats,
+  NamedPmfDictStat,
+  Pmf,
+  PmfAggregationStat,
+  type PmfSnapshot,
+  PmfStat,
+  reset,
+} from "@scales/core";
+
+function withFakeTime(body: (clock: FakeTimers.InstalledClock) => void | Promise<void>) {
+  const clock = FakeTimers.install({
+    toFake: ["performance", "Date", "setInterval", "clearInterval", "setTimeout", "clearTimeout"],
+  });
+  reset();
+  return (async () => {
+    try {
+      await body(clock);
+    } finally {
+      reset();
+      clock.uninstall();
+    }
+  })();
+}
+
+/** A seeded PRNG (mulberry32), so every run sees the same samples. */
+function random(seed: number): () => number {
+  return () => {
+    seed = (seed + 0x6d2b79f5) | 0;
+    let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
+    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+function logNormal(next: () => number): number {
+  const u = 1 - next();
+  const v = next();
+  return Math.exp(2 + 1.5 * Math.sqrt(-2 * Math.log(u)) * Math.cos(2 * Math.PI * v));
+}
+
+const FIELDS = [
+  ["median", 0.5],
+  ["75percentile", 0.75],
+  ["95percentile", 0.95],
+  ["98percentile", 0.98],
+  ["99percentile", 0.99],
+  ["999percentile", 0.999],
+] as const;
+
+const pmfOf = (path: string, name: string) => getStats(path)?.[name] as unknown as PmfSnapshot;
+
+describe("PmfStat snapshot", () => {
+  it("has the seed's fields, exact count/min/max, and percentiles within 1%", () => {
+    reset();
+    const STATS = collection("/web", PmfStat("latency"));
+    const next = random(7);
+    const values: number[] = [];
+    for (let i = 0; i < 20_000; i++) {
+      const v = logNormal(next);
+      values.push(v);
+      STATS.latency.add(v);
+    }
+    const snapshot = pmfOf("/web", "latency");
+    assert.deepEqual(Object.keys(snapshot), [
+      "count",
+      "sum",
+      "min",
+      "max",
+      "mean",
+      "stddev",
+      "median",
+      "75percentile",
+      "95percentile",
+      "98percentile",
+      "99percentile",
+      "999percentile",
+    ]);
+    const sorted = [...values].sort((a, b) => a - b);
+    assert.equal(snapshot.count, 20_000);
+    assert.equal(snapshot.min, sorted[0]);
+    assert.equal(snapshot.max, sorted.at(-1));
+    for (const [field, q] of FIELDS) {
+      const exact = sorted[Math.floor(q * (sorted.length - 1))]!;
+      const error = Math.abs(snapshot[field] - exact) / exact;
+      assert.ok(error <= 0.01, `${field}: ${snapshot[field]} vs ${exact}`);
+    }
+  });
+
+  it("has mean and stddev within 1e-9 of a two-pass computation", () => {
+    reset();
+    const STATS = collection("/web", PmfStat("latency"));
+    const next = random(11);
+    const values = Array.from({ length: 5000 }, () => 1000 + next() * 10);
+    for (const v of values) STATS.latency.add(v);
+    const mean = values.reduce((a, b) => a + b, 0) / values.length;
+    const variance = values.reduce((a, v) => a + (v - mean) ** 2, 0) / (values.length - 1);
+    const snapshot = pmfOf("/web", "latency");
+    assert.ok(Math.abs(snapshot.mean / mean - 1) < 1e-9);
+    assert.ok(Math.abs(snapshot.stddev / Math.sqrt(variance) - 1) < 1e-9);
+  });
+
+  it("is all zeros but the all-time count when the window is empty", () => {
+    reset();
+    collection("/web", PmfStat("latency"));
+    assert.deepEqual(pmfOf("/web", "latency"), {
+      count: 0,
+      sum: 0,
+      min: 0,
+      max: 0,
+      mean: 0,
+      stddev: 0,
+      median: 0,
+      "75percentile": 0,
+      "95percentile": 0,
+      "98percentile": 0,
+      "99percentile": 0,
+      "999percentile": 0,
+    });
+  });
+
+  it("records through assignment", () => {
+    reset();
+    const STATS = collection("/web", PmfStat("latency"));
+    (STATS as unknown as { latency: number }).latency = 12.5;
+    assert.equal(pmfOf("/web", "latency").max, 12.5);
+  });
+
+  it("rejects a non-finite sample with a TypeError naming the stat", () => {
+    reset();
+    const STATS = collection("/web", PmfStat("latency"));
+    assert.throws(() => STATS.latency.add(NaN), {
+      name: "TypeError",
+      message: "PmfStat /web/latency records finite numbers, got NaN",
+    });
+  });
+
+  it("rejects a bad window at declaration", () => {
+    assert.throws(() => PmfStat("latency", { slots: 0 }), {
+      name: "TypeError",
+      message: 'PmfStat "latency": slots must be a positive integer, got 0',
+    });
+  });
+});
+
+describe("PmfStat window", () => {
+  it("ages an old spike out after the window while count stays all-time", async () => {
+    await withFakeTime((clock) => {
+      const STATS = collection("/web", PmfStat("latency"));
+      STATS.latency.add(5000);
+      clock.tick(60_000);
+      STATS.latency.add(10);
+      assert.equal(pmfOf("/web", "latency").max, 5000);
+      clock.tick(250_000);
+      STATS.latency.add(20);
+      const snapshot = pmfOf("/web", "latency");
+      assert.equal(snapshot.max, 20);
+      assert.equal(snapshot.min, 10);
+      assert.equal(snapshot.count, 3);
+      assert.equal(snapshot.sum, 5030);
+    });
+  });
+
+  it("forgets everything after a long idle gap, even without new samples", async () => {
+    await withFakeTime((clock) => {
+      const STATS = collection("/web", PmfStat("latency", { windowMs: 10_000, slots: 2 }));
+      STATS.latency.add(1);
+      clock.tick(3_600_000);
+      assert.equal(pmfOf("/web", "latency").max, 0);
+    });
+  });
+});
+
+describe("timing", () => {
+  it("records the duration of a using block in milliseconds", async () => {
+    await withFakeTime((clock) => {
+      const STATS = collection("/web", PmfStat("latency"));
+      {
+        using _t = STATS.latency.time();
+        clock.tick(42);
+      }
+      assert.equal(pmfOf("/web", "latency").max, 42);
+    });
+  });
+
+  it("stop() records once and returns the duration; discard() records nothing", async () => {
+    await withFakeTime((clock) => {
+      const STATS = collection("/web", PmfStat("latency"));
+      const t = STATS.latency.time();
+      clock.tick(7);
+      assert.equal(t.stop(), 7);
+      t.stop();
+      const d = STATS.latency.time();
+      d.discard();
+      d.stop();
+      assert.equal(STATS.latency.count, 1);
+    });
+  });
+
+  it("time(fn) returns the result and records a sync function's duration", async () => {
+    await withFakeTime((clock) => {
+      const STATS = collection("/web", PmfStat("latency"));
+      const result = STATS.latency.time(() => {
+        clock.tick(3);
+        return "done";
+      });
+      assert.equal(result, "done");
+      assert.equal(pmfOf("/web", "latency").max, 3);
+    });
+  });
+
+  it("time(fn) records when a promise settles and rethrows its rejection", async () => {
+    await withFakeTime(async (clock) => {
+      const STATS = collection("/web", PmfStat("latency"));
+      const failing = STATS.latency.time(async () => {
+        await new Promise((resolve) => setTimeout(resolve, 25));
+        throw new Error("backend down");
+      });
+      const rejected = assert.rejects(failing, { message: "backend down" });
+      await clock.tickAsync(25);
+      await rejected;
+      assert.equal(pmfOf("/web", "latency").max, 25);
+    });
+  });
+
+  it("time(fn) records and rethrows a sync throw", () => {
+    reset();
+    const STATS = collection("/web", PmfStat("latency"));
+    assert.throws(() =>
+      STATS.latency.time(() => {
+        throw new RangeError("bad");
+      }), RangeError);
+    assert.equal(STATS.latency.count, 1);
+  });
+
+  it("warn99 calls the logger for a duration at or above the 99th percentile", async () => {
+    await withFakeTime((clock) => {
+      const pmf = new Pmf();
+      for (let i = 1; i <= 100; i++) pmf.add(i);
+      clock.tick(250); // the cached 99th percentile refreshes on the coarse clock
+      const warnings: Array<[string, number]> = [];
+      const log = (message: string, duration: number) => warnings.push([message, duration]);
+      const fast = pmf.time().warn99(log, "slow request");
+      clock.tick(5);
+      fast.stop();
+      const slow = pmf.time().warn99(log, "slow request");
+      clock.tick(500);
+      slow.stop();
+      assert.deepEqual(warnings, [["slow request", 500]]);
+    });
+  });
+});
+
+describe("memory", () => {
+  it("a Pmf after 10 million samples takes no more heap than after 10 thousand", () => {
+    const gc = (globalThis as { gc?: () => void }).gc;
+    if (gc === undefined) assert.fail("run with --v8-flags=--expose-gc (the test task does)");
+    const next = random(3);
+    const samples = Float64Array.from({ length: 10_000 }, () => logNormal(next));
+    const pmf = new Pmf();
+    for (const v of samples) pmf.add(v);
+    gc();
+    const before = process.memoryUsage().heapUsed;
+    for (let round = 0; round < 999; round++) for (const v of samples) pmf.add(v);
+    gc();
+    const after = process.memoryUsage().heapUsed;
+    assert.equal(pmf.count, 10_000_000);
+    assert.ok(after - before < 64 * 1024, `heap grew by ${after - before} bytes`);
+  });
+});
+
+describe("PmfAggregationStat", () => {
+  it("shows exactly the percentiles of one sketch fed every child's samples", () => {
+    reset();
+    collection("/web", PmfAggregationStat("latency"));
+    const a = collection("/web/a", PmfStat("latency"));
+    const b = collection("/web/b", PmfStat("latency"));
+    const together = new Pmf();
+    const next = random(5);
+    for (let i = 0; i < 5000; i++) {
+      const v = logNormal(next);
+      (i % 3 === 0 ? a : b).latency.add(v);
+      together.add(v);
+    }
+    const rolled = pmfOf("/web", "latency");
+    const single = together.snapshot();
+    for (const [field] of FIELDS) assert.equal(rolled[field], single[field]);
+    assert.equal(rolled.count, 5000);
+    assert.equal(rolled.min, single.min);
+    assert.equal(rolled.max, single.max);
+  });
+});
+
+describe("NamedPmfDictStat", () => {
+  it("makes a Pmf per key on first use and records assignments", () => {
+    reset();
+    const STATS = collection("/web", NamedPmfDictStat("byEndpoint"));
+    STATS.byEndpoint["/login"]!.add(12);
+    (STATS.byEndpoint as unknown as Record<string, number>)["/login"] = 30;
+    STATS.byEndpoint["/"]!.add(1);
+    const snapshot = getStats("/web")?.byEndpoint as unknown as Record<string, PmfSnapshot>;
+    assert.deepEqual(Object.keys(snapshot), ["/login", "/"]);
+    assert.equal(snapshot["/login"]!.count, 2);
+    assert.equal(snapshot["/login"]!.max, 30);
+  });
+
+  it("counts keys past the cap under the overflow key", () => {
+    reset();
+    const STATS = collection("/web", NamedPmfDictStat("byEndpoint", { maxKeys: 1 }));
+    STATS.byEndpoint["/a"]!.add(1);
+    STATS.byEndpoint["/b"]!.add(2);
+    assert.deepEqual(Object.keys(STATS.byEndpoint), ["/a", "(other)"]);
+  });
+});
