@@ -81,7 +81,8 @@ function toRule(rule: string | StatRule, method: string): StatRule {
 function timeout<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
   let timer: ReturnType<typeof setTimeout> | undefined;
   const expired = new Promise<never>((_, reject) => {
-    timer = unrefTimeout(() => reject(new Error(`${what} timed out after ${ms} ms`)), ms);
+    // Kept referenced: it bounds an operation the caller may be awaiting.
+    timer = setTimeout(() => reject(new Error(`${what} timed out after ${ms} ms`)), ms);
   });
   return Promise.race([promise, expired]).finally(() => clearTimeout(timer));
 }
