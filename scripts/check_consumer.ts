@@ -61,7 +61,7 @@ ${
 scales.reset();
 const STATS = scales.collection("/web", scales.IntStat("errors"), scales.IntStat("success"));
 STATS.success += 1;
-assert.deepEqual(scales.getStats(), { web: { errors: 0, success: 1 } });
+assert.deepEqual(scales.getStats()?.web, { errors: 0, success: 1 });
 console.log("esm consumer: ok, imported " + ${JSON.stringify(names.join(", "))});
 `;
 
@@ -76,7 +76,7 @@ ${
 scales.reset();
 const STATS = scales.collection("/web", scales.IntStat("errors"), scales.IntStat("success"));
 STATS.success += 1;
-assert.deepEqual(scales.getStats(), { web: { errors: 0, success: 1 } });
+assert.deepEqual(scales.getStats()?.web, { errors: 0, success: 1 });
 console.log("cjs consumer: ok, required " + ${JSON.stringify(names.join(", "))});
 `;
 
@@ -95,35 +95,75 @@ export { errors, snapshot };
 `;
 
 /**
- * The viewer server. It uses only the exports the http module documents for
- * mounting in an existing node:http server; if that API changes, change this.
+ * The viewer servers: `serveInBackground` (the node:http seam), and the
+ * statsHandler mounted in an existing node:http server with the adapter that
+ * the README's Node section shows (keep the two the same).
  */
 const SERVER = `
 import assert from "node:assert/strict";
 import { createServer } from "node:http";
-import * as scales from "@scales/core";
-import * as http from "@scales/core/http";
+import { collection, IntStat, reset } from "@scales/core";
+import { serveInBackground, statsHandler } from "@scales/core/http";
 
-scales.reset();
-const STATS = scales.collection("/web", scales.IntStat("errors"), scales.IntStat("success"));
+reset();
+const STATS = collection("/web", IntStat("errors"), IntStat("success"));
 STATS.success += 3;
 
-const handler = http.statsHandler({ serverName: "consumer-check" });
-const server = createServer((req, res) => void handler(req, res));
-await new Promise((resolve) => server.listen(0, "127.0.0.1", resolve));
-const { port } = server.address();
+// 1. The viewer on its own port.
+{
+  const server = await serveInBackground(0, { serverName: "consumer-check" });
+  try {
+    const response = await fetch(\`\${server.url}?format=json\`);
+    assert.equal(response.status, 200);
+    assert.match(response.headers.get("content-type") ?? "", /json/);
+    const body = await response.json();
+    assert.equal(body.web.success, 3);
+    const page = await fetch(server.url);
+    assert.equal(page.status, 200);
+    assert.match(await page.text(), /consumer-check/);
+    console.log("serveInBackground: ok, ?format=json answered " + JSON.stringify(body));
+  } finally {
+    await server.shutdown();
+  }
+}
+
+// 2. The viewer mounted in an existing node:http server (the README's adapter).
+const stats = statsHandler({ serverName: "my-app" }); // serves /status/ and /metrics
+
+async function serveStats(req, res) {
+  const headers = new Headers();
+  for (const [name, value] of Object.entries(req.headers)) {
+    for (const v of [value ?? []].flat()) headers.append(name, v);
+  }
+  const request = new Request(new URL(req.url ?? "/", \`http://\${req.headers.host}\`), {
+    method: req.method,
+    headers,
+  });
+  const response = stats(request);
+  res.writeHead(response.status, Object.fromEntries(response.headers));
+  res.end(Buffer.from(await response.arrayBuffer()));
+}
+
+const app = createServer((req, res) => {
+  if (req.url?.startsWith("/status/") || req.url === "/metrics") return void serveStats(req, res);
+  res.end("hello from the app\\n");
+});
+await new Promise((resolve) => app.listen(0, "127.0.0.1", resolve));
+const base = \`http://127.0.0.1:\${app.address().port}\`;
 try {
-  const response = await fetch(\`http://127.0.0.1:\${port}/?format=json\`);
-  assert.equal(response.status, 200);
-  assert.match(response.headers.get("content-type") ?? "", /json/);
-  const body = await response.json();
-  assert.equal(body.web.success, 3);
-  const page = await fetch(\`http://127.0.0.1:\${port}/\`);
+  const json = await fetch(\`\${base}/status/web?format=json\`);
+  assert.equal(json.status, 200);
+  assert.deepEqual(await json.json(), { errors: 0, success: 3 });
+  const page = await fetch(\`\${base}/status/\`);
   assert.equal(page.status, 200);
-  assert.match(await page.text(), /consumer-check/);
-  console.log("viewer server: ok, ?format=json answered " + JSON.stringify(body.web));
+  assert.match(await page.text(), /my-app/);
+  const metrics = await fetch(\`\${base}/metrics\`);
+  assert.equal(metrics.status, 200);
+  assert.match(await metrics.text(), /success/);
+  assert.equal(await (await fetch(\`\${base}/\`)).text(), "hello from the app\\n");
+  console.log("node:http mount: ok, /status/web?format=json, /status/ and /metrics answered");
 } finally {
-  server.close();
+  app.close();
 }
 `;
 
