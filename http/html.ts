@@ -93,8 +93,12 @@ const SCRIPT = `
     try {
       const response = await fetch(location.href, { cache: "no-store", headers: { accept: "text/html" } });
       if (response.ok) {
-        const page = new DOMParser().parseFromString(await response.text(), "text/html");
-        const next = page.getElementById("stats");
+        // Parse only <main>: the page's <style> carries another response's nonce.
+        const text = await response.text();
+        const start = text.indexOf('<main id="stats">');
+        const end = text.lastIndexOf("</main>");
+        const next = start < 0 || end < start ? null : new DOMParser()
+          .parseFromString(text.slice(start, end + 7), "text/html").getElementById("stats");
         if (next) {
           const x = scrollX, y = scrollY;
           main.replaceChildren(...next.childNodes);
@@ -232,6 +236,7 @@ function document(
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width,initial-scale=1">
 <meta name="referrer" content="no-referrer">
+<link rel="icon" href="data:,">
 <title>${title}</title>
 <style nonce="${nonce}">${STYLE}</style>
 </head>
