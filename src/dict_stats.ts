@@ -43,7 +43,8 @@ export interface IntDictMethods {
 /**
  * What an `IntDictStat` property reads as: counts by key, `0` for unseen
  * keys, so `dict[key] += 1` just works. The key `inc` is shadowed by the
- * method; use `dict.inc(key)` to count any key.
+ * method; use `dict.inc(key)` to count any key. Keys are own enumerable
+ * properties once seen (`Object.keys` lists them) and cannot be deleted.
  */
 export type IntDict = Record<string, number> & IntDictMethods;
 
@@ -77,6 +78,13 @@ interface Entry<T> {
   v: T;
 }
 
+/**
+ * The live side of a dict stat. Its view (what the collection property
+ * reads as) is an object whose prototype is a Proxy: a key seen before is an
+ * own accessor property of the view (fast, validated, reported to
+ * aggregators), and only unseen keys reach the Proxy, which reads them as the
+ * missing value and creates them on write.
+ */
 abstract class DictCell<T extends string | number> {
   abstract readonly type: string;
   abstract readonly kind: StatKind;
@@ -91,7 +99,16 @@ abstract class DictCell<T extends string | number> {
     readonly maxKeys: number,
     readonly missing: T,
   ) {
-    this.view = new Proxy({} as Record<string, T>, this.handler());
+    const unseen = new Proxy(Object.create(null) as Record<string, T>, {
+      get: (_target, key) => typeof key === "symbol" ? undefined : this.read(key),
+      set: (_target, key, value) => {
+        if (typeof key === "symbol") return false;
+        this.write(key, value);
+        return true;
+      },
+      has: (_target, key) => typeof key === "string" && this.entries.has(key),
+    });
+    this.view = Object.create(unseen);
   }
 
   get stored(): ReadonlyMap<string, T> {
@@ -111,8 +128,17 @@ abstract class DictCell<T extends string | number> {
         }
         return this.entry(OVERFLOW_KEY);
       }
-      entry = { k: key, v: this.missing };
-      this.entries.set(key, entry);
+      const created: Entry<T> = { k: key, v: this.missing };
+      entry = created;
+      this.entries.set(key, created);
+      if (!Object.hasOwn(this.view, key)) {
+        Object.defineProperty(this.view, key, {
+          get: () => created.v,
+          set: (value: unknown) => this.assign(created, value),
+          enumerable: true,
+          configurable: false,
+        });
+      }
     }
     return entry;
   }
@@ -129,51 +155,20 @@ abstract class DictCell<T extends string | number> {
    */
   abstract overflow(current: T, value: T): T;
 
-  write(key: string, value: unknown): void {
-    let checked = this.check(key, value);
-    const isNew = !this.entries.has(key);
-    const entry = this.entry(key);
+  /** Sets an existing entry. */
+  assign(entry: Entry<T>, value: unknown): void {
+    const checked = this.check(entry.k, value);
     const old = entry.v;
-    if (isNew && entry.k !== key) checked = this.overflow(old, checked);
     entry.v = checked;
     if (this.aggregators !== null) notifyAggregators(this.aggregators, entry.k, old, checked);
   }
 
-  remove(key: string): void {
-    const entry = this.entries.get(key);
-    if (entry === undefined) return;
-    this.entries.delete(key);
-    if (this.aggregators !== null) notifyAggregators(this.aggregators, key, entry.v, undefined);
-  }
-
-  method(_key: string): unknown {
-    return undefined;
-  }
-
-  handler(): ProxyHandler<Record<string, T>> {
-    return {
-      get: (target, key) => {
-        if (typeof key === "symbol") return Reflect.get(target, key);
-        return this.method(key) ?? this.read(key);
-      },
-      set: (_target, key, value) => {
-        if (typeof key === "symbol") return false;
-        this.write(key, value);
-        return true;
-      },
-      has: (_target, key) => typeof key === "string" && this.entries.has(key),
-      deleteProperty: (_target, key) => {
-        if (typeof key === "string") this.remove(key);
-        return true;
-      },
-      ownKeys: () => [...this.entries.keys()],
-      getOwnPropertyDescriptor: (_target, key) => {
-        if (typeof key !== "string") return undefined;
-        const entry = this.entries.get(key);
-        if (entry === undefined) return undefined;
-        return { value: entry.v, writable: true, enumerable: true, configurable: true };
-      },
-    };
+  /** Sets a key that has no accessor yet: a new key, or one past the cap. */
+  write(key: string, value: unknown): void {
+    let checked = this.check(key, value);
+    const entry = this.entry(key);
+    if (entry.k !== key) checked = this.overflow(entry.v, checked);
+    this.assign(entry, checked);
   }
 
   snapshot(): SnapshotValue {
@@ -201,7 +196,7 @@ class IntDictCell extends DictCell<number> implements StatCell<IntDict> {
         }`,
       );
     }
-    const entry = this.entry(key);
+    const entry = this.entries.get(key) ?? this.entry(key);
     const old = entry.v;
     entry.v = old + n;
     if (this.aggregators !== null) notifyAggregators(this.aggregators, entry.k, old, old + n);
@@ -209,10 +204,7 @@ class IntDictCell extends DictCell<number> implements StatCell<IntDict> {
 
   constructor(name: string, context: CellContext, maxKeys: number) {
     super(name, context.path, maxKeys, 0);
-  }
-
-  override method(key: string): unknown {
-    return key === "inc" ? this.#inc : undefined;
+    Object.defineProperty(this.view, "inc", { value: this.#inc });
   }
 
   overflow(current: number, value: number): number {

@@ -169,8 +169,9 @@ export class Pmf {
   #current: QuantileSketch;
   #slot = 0;
   #generation = -1;
-  #count = 0;
-  #sum = 0;
+  /** Count and sum of the samples in slots that have been cleared. */
+  #retiredCount = 0;
+  #retiredSum = 0;
   #p99 = Infinity;
   #p99Generation = -1;
 
@@ -210,12 +211,12 @@ export class Pmf {
    */
   add(value: number): void {
     if (this.#generation !== coarse.generation) this.#rotate(coarse.ms);
-    if (!Number.isFinite(value)) {
-      throw new TypeError(`${this.#where} records finite numbers, got ${describeValue(value)}`);
-    }
-    this.#count++;
-    this.#sum += value;
+    if (typeof value !== "number" || value - value !== 0) this.#reject(value); // NaN, ±Infinity
     this.#current.add(value);
+  }
+
+  #reject(value: unknown): never {
+    throw new TypeError(`${this.#where} records finite numbers, got ${describeValue(value)}`);
   }
 
   /**
@@ -260,7 +261,16 @@ export class Pmf {
 
   /** Samples recorded so far. */
   get count(): number {
-    return this.#count;
+    let count = this.#retiredCount;
+    for (const slot of this.#slots) count += slot.count;
+    return count;
+  }
+
+  /** Sum of the samples recorded so far. */
+  get sum(): number {
+    let sum = this.#retiredSum;
+    for (const slot of this.#slots) sum += slot.sum;
+    return sum;
   }
 
   /** The window's 99th percentile, recomputed at most once per coarse clock step. */
@@ -285,12 +295,12 @@ export class Pmf {
   mergeInto(into: QuantileSketch): { count: number; sum: number } {
     this.#rotate(now());
     for (const slot of this.#slots) into.merge(slot);
-    return { count: this.#count, sum: this.#sum };
+    return { count: this.count, sum: this.sum };
   }
 
   /** Count, sum, min, max, mean, stddev and percentiles; see {@linkcode PmfSnapshot}. */
   snapshot(): PmfSnapshot {
-    return snapshotOf(this.window(), this.#count, this.#sum);
+    return snapshotOf(this.window(), this.count, this.sum);
   }
 
   #rotate(time: number): void {
@@ -299,7 +309,12 @@ export class Pmf {
     if (slot <= this.#slot) return;
     const slots = this.#slots;
     const steps = Math.min(slot - this.#slot, slots.length);
-    for (let i = 1; i <= steps; i++) slots[(this.#slot + i) % slots.length]!.clear();
+    for (let i = 1; i <= steps; i++) {
+      const retired = slots[(this.#slot + i) % slots.length]!;
+      this.#retiredCount += retired.count;
+      this.#retiredSum += retired.sum;
+      retired.clear();
+    }
     this.#slot = slot;
     this.#current = slots[slot % slots.length]!;
   }

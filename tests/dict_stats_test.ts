@@ -41,15 +41,23 @@ describe("IntDictStat", () => {
     });
   });
 
-  it("lists its keys and forgets a deleted key", () => {
+  it("lists its keys, which cannot be deleted", () => {
     reset();
     const STATS = collection("/web", IntDictStat("byPath"));
     STATS.byPath.inc("/a");
-    STATS.byPath.inc("/b");
-    delete STATS.byPath["/a"];
-    assert.deepEqual(Object.keys(STATS.byPath), ["/b"]);
-    assert.equal("/a" in STATS.byPath, false);
-    assert.deepEqual({ ...STATS.byPath }, { "/b": 1 });
+    STATS.byPath["/b"] += 1;
+    assert.deepEqual(Object.keys(STATS.byPath), ["/a", "/b"]);
+    assert.equal("/a" in STATS.byPath, true);
+    assert.equal("/c" in STATS.byPath, false);
+    assert.deepEqual({ ...STATS.byPath }, { "/a": 1, "/b": 1 });
+    assert.throws(() => delete STATS.byPath["/a"], TypeError);
+  });
+
+  it("counts a key named like the inc method through inc", () => {
+    reset();
+    const STATS = collection("/web", IntDictStat("byPath"));
+    STATS.byPath.inc("inc", 2);
+    assert.deepEqual(getStats(), { web: { byPath: { inc: 2 } } });
   });
 
   it("counts keys past the cap under the overflow key and warns once", () => {

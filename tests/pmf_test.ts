@@ -317,3 +317,15 @@ describe("NamedPmfDictStat", () => {
     assert.deepEqual(Object.keys(STATS.byEndpoint), ["/a", "(other)"]);
   });
 });
+
+describe("PmfStat input", () => {
+  it("rejects a numeric string assigned from untyped code", () => {
+    reset();
+    const STATS = collection("/web", PmfStat("latency"));
+    assert.throws(() => ((STATS as unknown as { latency: unknown }).latency = "12"), {
+      name: "TypeError",
+      message: 'PmfStat /web/latency records finite numbers, got "12"',
+    });
+    assert.equal(STATS.latency.count, 0);
+  });
+});
