@@ -23,6 +23,7 @@ function make() {
     GRAPHITE_STATS_PATH,
     IntStat("pushes"),
     IntStat("sent"),
+    IntStat("resent"),
     IntStat("sentPushes"),
     IntStat("dropped"),
     IntStat("droppedPushes"),

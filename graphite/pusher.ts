@@ -40,6 +40,14 @@ export interface GraphitePusherOptions {
   maxBackoffMs?: number;
   /** Queued pushes are joined into writes of about this many bytes. Default 262,144. */
   maxWriteBytes?: number;
+  /**
+   * How many of the last pushes written on a connection are written again
+   * after that connection drops. The plaintext protocol has no
+   * acknowledgements: a carbon that stops may lose what it received last
+   * (its cache, its socket buffer). Carbon keeps one value per timestamp,
+   * so a repeat is harmless. Default 2; 0 turns it off.
+   */
+  resendOnReconnect?: number;
   /** Opens connections; defaults to `Deno.connect` on Deno and `node:net` on Node. */
   connector?: GraphiteConnector;
   /** The clock, in milliseconds since the epoch, for timestamps and backoff. Default `Date.now`. */
@@ -135,6 +143,11 @@ export class GraphitePusher implements AsyncDisposable {
 
   #queue: QueuedPush[] = [];
   #inFlight: QueuedPush[] = [];
+  /** The last pushes fully written on the current connection. */
+  #recent: QueuedPush[] = [];
+  /** Pushes to write again after a reconnect (already counted as sent). */
+  #resend: QueuedPush[] = [];
+  readonly #resendCount: number;
   #queuedLines = 0;
   #connection: GraphiteConnection | undefined;
   #everConnected = false;
@@ -179,6 +192,13 @@ export class GraphitePusher implements AsyncDisposable {
     this.#writeTimeoutMs = checkPositive(options.writeTimeoutMs ?? 10_000, "writeTimeoutMs", false);
     this.#minBackoffMs = checkPositive(options.minBackoffMs ?? 500, "minBackoffMs", false);
     this.#maxBackoffMs = checkPositive(options.maxBackoffMs ?? 30_000, "maxBackoffMs", false);
+    const resend = options.resendOnReconnect ?? 2;
+    if (!Number.isSafeInteger(resend) || resend < 0) {
+      throw new RangeError(
+        `resendOnReconnect must be a non-negative integer, got ${describeValue(resend)}`,
+      );
+    }
+    this.#resendCount = resend;
     this.#maxWriteBytes = checkPositive(options.maxWriteBytes ?? 262_144, "maxWriteBytes");
     this.#connector = options.connector ??
       ((h, p) => loadRuntime().then((runtime) => runtime.connect(h, p)));
@@ -379,19 +399,24 @@ export class GraphitePusher implements AsyncDisposable {
     let timer: ReturnType<typeof setTimeout> | undefined;
     let delivered = false;
     try {
-      await this.#draining;
-      this.#retryAt = 0;
       // A bounded wait that is allowed to keep the process alive: a final flush at exit.
       const expired = new Promise<false>((resolve) => {
         timer = setTimeout(() => resolve(false), deadlineMs);
       });
-      delivered = await Promise.race([this.flush(), expired]);
+      const attempt = (async () => {
+        await this.#draining;
+        this.#retryAt = 0;
+        return await this.flush();
+      })();
+      delivered = await Promise.race([attempt, expired]);
     } catch (error) {
       this.#error("final flush failed", error);
     } finally {
       clearTimeout(timer);
       this.#connection?.close();
       this.#connection = undefined;
+      this.#recent = [];
+      this.#resend = [];
       await this.#draining?.catch(() => false);
       const left = this.#queue.splice(0);
       if (left.length > 0) {
@@ -452,7 +477,7 @@ export class GraphitePusher implements AsyncDisposable {
   }
 
   async #drain(): Promise<boolean> {
-    while (this.#queue.length > 0) {
+    while (this.#queue.length > 0 || this.#resend.length > 0) {
       const now = this.#clock();
       if (now < this.#retryAt) {
         this.#scheduleRetry(this.#retryAt - now);
@@ -463,27 +488,30 @@ export class GraphitePusher implements AsyncDisposable {
         this.#scheduleRetry(this.#retryAt - this.#clock());
         return false;
       }
-      // Join queued pushes into one large write.
-      let bytes = 0;
+      // Join the pushes to repeat and the queued pushes into one large write.
+      const resend = this.#resend.splice(0);
+      let text = "";
+      for (const push of resend) text += push.text;
       let count = 0;
-      while (count < this.#queue.length && (count === 0 || bytes < this.#maxWriteBytes)) {
-        bytes += this.#queue[count].text.length;
+      while (
+        count < this.#queue.length && (count === 0 || text.length < this.#maxWriteBytes)
+      ) {
+        text += this.#queue[count].text;
         count++;
       }
       const batch = this.#queue.splice(0, count);
       this.#inFlight = batch;
-      let text = "";
-      for (const push of batch) text += push.text;
       try {
         await this.#writeAll(connection, encoder.encode(text));
       } catch (error) {
-        // Resent whole on reconnect: carbon keeps one value per timestamp, so a
-        // partly delivered push is simply written again.
+        // Written again whole on reconnect: carbon keeps one value per
+        // timestamp, so a partly delivered push is simply repeated.
         this.#inFlight = [];
         this.#queue.unshift(...batch);
         this.#trim();
+        this.#resend = resend;
         connection.close();
-        if (this.#connection === connection) this.#connection = undefined;
+        this.#lost(connection);
         this.#fail(`writing to ${this.host}:${this.port} failed; will reconnect`, error);
         continue;
       }
@@ -491,7 +519,12 @@ export class GraphitePusher implements AsyncDisposable {
       let lines = 0;
       for (const push of batch) lines += push.lines;
       this.#forget(batch.length, lines);
+      let resentLines = 0;
+      for (const push of resend) resentLines += push.lines;
+      this.#recent.push(...resend, ...batch);
+      this.#recent.splice(0, Math.max(0, this.#recent.length - this.#resendCount));
       STATS.sent += lines;
+      STATS.resent += resentLines;
       STATS.sentPushes += batch.length;
       STATS.lastSuccess = Math.floor(this.#clock() / 1000);
       this.#failures = 0;
@@ -518,8 +551,10 @@ export class GraphitePusher implements AsyncDisposable {
 
   async #connect(): Promise<GraphiteConnection | undefined> {
     const current = this.#connection;
-    if (current !== undefined && !current.closed) return current;
-    this.#connection = undefined;
+    if (current !== undefined) {
+      if (!current.closed) return current;
+      this.#lost(current);
+    }
     let connection: GraphiteConnection;
     try {
       const attempt = this.#connector(this.host, this.port);
@@ -532,7 +567,7 @@ export class GraphitePusher implements AsyncDisposable {
       this.#fail(`cannot connect to ${this.host}:${this.port}`, error);
       return undefined;
     }
-    if (this.#closed && this.#queue.length === 0) {
+    if (this.#closed && this.#queue.length === 0 && this.#resend.length === 0) {
       connection.close();
       return undefined;
     }
@@ -543,6 +578,15 @@ export class GraphitePusher implements AsyncDisposable {
     this.#everConnected = true;
     this.#connection = connection;
     return connection;
+  }
+
+  /** The connection is gone: what was written last on it is to be written again. */
+  #lost(connection: GraphiteConnection): void {
+    if (this.#connection !== connection) return;
+    this.#connection = undefined;
+    const again = [...this.#resend, ...this.#recent];
+    this.#recent = [];
+    this.#resend = again.slice(Math.max(0, again.length - this.#resendCount));
   }
 
   /** Counts a failure and sets the next attempt: exponential backoff with jitter. */

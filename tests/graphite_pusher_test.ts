@@ -120,17 +120,32 @@ describe("GraphitePusher delivery", () => {
     restore();
   });
 
-  it("counts a reconnect after the peer closed the connection", async () => {
+  it("after the peer closed, reconnects and repeats the last push before the new one", async () => {
     reset();
     const restore = quietly();
     const graphite = new FakeGraphite();
     const pusher = new GraphitePusher("h", 1, "app", graphite.options());
     await pusher.push({ x: 1 });
     graphite.connections[0].closed = true; // the peer went away between pushes
+    graphite.now += 1_000;
     await pusher.push({ x: 2 });
     assert.equal(graphite.connections.length, 2);
+    assert.equal(graphite.connections[1].text, `app.x 1 ${T}\napp.x 2 ${T + 1}\n`);
+    const stats = graphiteStats();
+    assert.deepEqual([stats.reconnects, stats.sent, stats.resent], [1, 2, 1]);
+    await pusher.close();
+    restore();
+  });
+
+  it("repeats nothing after a reconnect when resendOnReconnect is 0", async () => {
+    reset();
+    const restore = quietly();
+    const graphite = new FakeGraphite();
+    const pusher = new GraphitePusher("h", 1, "app", graphite.options({ resendOnReconnect: 0 }));
+    await pusher.push({ x: 1 });
+    graphite.connections[0].closed = true;
+    await pusher.push({ x: 2 });
     assert.equal(graphite.connections[1].text, `app.x 2 ${T}\n`);
-    assert.equal(graphiteStats().reconnects, 1);
     await pusher.close();
     restore();
   });
