@@ -164,10 +164,22 @@ class BucketStore {
   /** Adds every bucket of `other` into this store. */
   merge(other: BucketStore): void {
     if (other.total === 0) return;
+    if (this.total === 0 && !this.collapsed) {
+      this.copyFrom(other);
+      return;
+    }
     const counts = other.counts;
-    // Highest key first, so that at most one collapse happens.
-    for (let i = counts.length - 1; i >= 0; i--) {
-      const c = counts[i];
+    let first = 0;
+    while (counts[first] === 0) first++;
+    let last = counts.length - 1;
+    while (counts[last] === 0) last--;
+    // Highest key first, so that at most one collapse happens; then the lowest,
+    // so that the array grows at most twice and the rest are in-range adds.
+    this.addCount(other.offset + last, counts[last]!);
+    if (last === first) return;
+    this.addCount(other.offset + first, counts[first]!);
+    for (let i = last - 1; i > first; i--) {
+      const c = counts[i]!;
       if (c !== 0) this.addCount(other.offset + i, c);
     }
   }
