@@ -77,3 +77,6 @@ export {
   type StatNode,
 } from "./src/tree.ts";
 export { type Logger, setLogger } from "./src/log.ts";
+export * from "./http/mod.ts";
+export * from "./graphite/mod.ts";
+export * from "./forensics/mod.ts";

@@ -87,14 +87,17 @@ export function Stat<N extends string>(
   name: N,
   initial: string | (() => string),
 ): StatSpec<N, string>;
+/** A gauge holding numbers, or a function returning one. */
 export function Stat<N extends string>(
   name: N,
   initial: number | (() => number),
 ): StatSpec<N, number>;
+/** A gauge holding booleans, or a function returning one. */
 export function Stat<N extends string>(
   name: N,
   initial: boolean | (() => boolean),
 ): StatSpec<N, boolean>;
+/** A gauge of any {@linkcode GaugeValue} type, `null` until set. */
 export function Stat<N extends string, T extends GaugeValue = GaugeValue>(
   name: N,
   initial?: T | (() => T),

@@ -99,6 +99,11 @@ export function snapshotOf(window: QuantileSketch, count: number, sum: number): 
   };
 }
 
+/** A fresh sketch of the samples in a distribution's window. */
+let windowOf: (pmf: Pmf) => QuantileSketch;
+/** Adds a distribution's window into `into` (for roll-ups). */
+let mergeWindow: (pmf: Pmf, into: QuantileSketch) => void;
+
 /** A running measurement from {@linkcode Pmf.time}: stop it to record the duration. */
 export class Timer implements Disposable {
   readonly #pmf: Pmf;
@@ -241,6 +246,7 @@ export class Pmf {
    * ```
    */
   time(): Timer;
+  /** Runs `fn`, records its duration (for a promise, when it settles), and returns its result. */
   time<T>(fn: () => T): T;
   time<T>(fn?: () => T): T | Timer {
     const timer = new Timer(this);
@@ -277,30 +283,27 @@ export class Pmf {
   p99(): number {
     if (this.#p99Generation !== coarse.generation) {
       this.#p99Generation = coarse.generation;
-      const window = this.window();
+      const window = windowOf(this);
       this.#p99 = window.count === 0 ? Infinity : window.quantile(0.99);
     }
     return this.#p99;
   }
 
-  /** A sketch of the samples in the window (a fresh copy). */
-  window(): QuantileSketch {
-    this.#rotate(now());
-    const merged = new QuantileSketch();
-    for (const slot of this.#slots) merged.merge(slot);
-    return merged;
-  }
-
-  /** Adds this distribution's window into `into`, with all-time count and sum; for roll-ups. */
-  mergeInto(into: QuantileSketch): { count: number; sum: number } {
-    this.#rotate(now());
-    for (const slot of this.#slots) into.merge(slot);
-    return { count: this.count, sum: this.sum };
+  static {
+    windowOf = (pmf) => {
+      const merged = new QuantileSketch();
+      mergeWindow(pmf, merged);
+      return merged;
+    };
+    mergeWindow = (pmf, into) => {
+      pmf.#rotate(now());
+      for (const slot of pmf.#slots) into.merge(slot);
+    };
   }
 
   /** Count, sum, min, max, mean, stddev and percentiles; see {@linkcode PmfSnapshot}. */
   snapshot(): PmfSnapshot {
-    return snapshotOf(this.window(), this.count, this.sum);
+    return snapshotOf(windowOf(this), this.count, this.sum);
   }
 
   #rotate(time: number): void {
@@ -400,9 +403,9 @@ class PmfAggregationCell implements StatCell<Readonly<PmfSnapshot>> {
     let count = 0;
     let sum = 0;
     for (const pmf of this.#children) {
-      const totals = pmf.mergeInto(merged);
-      count += totals.count;
-      sum += totals.sum;
+      mergeWindow(pmf, merged);
+      count += pmf.count;
+      sum += pmf.sum;
     }
     return snapshotOf(merged, count, sum);
   }
