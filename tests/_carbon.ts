@@ -279,7 +279,10 @@ export class Relay {
     await Deno.writeTextFile(
       config,
       `listen type linemode 127.0.0.1:${port} proto tcp;\n` +
-        `cluster c carbon_ch ${ports.map((p) => `127.0.0.1:${p}`).join(" ")};\n` +
+        // carbon_ch hashes host and instance, not the port: name the instances.
+        `cluster c carbon_ch ${
+          ports.map((p, i) => `127.0.0.1:${p}=${"abcdefgh"[i]}`).join(" ")
+        };\n` +
         `match * send to c stop;\n`,
     );
     const child = new Deno.Command("carbon-c-relay", {
