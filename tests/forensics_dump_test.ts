@@ -1,0 +1,152 @@
+import { describe, it } from "node:test";
+import assert from "node:assert/strict";
+import { join } from "node:path";
+import { collection, IntStat, reset, setLogger } from "@scales/core";
+import { dumpStatsTo, PeriodicFileDumper } from "../forensics/mod.ts";
+import { writer as nodeWriter } from "../forensics/_write_file_node.ts";
+
+const ISO = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/;
+
+async function tempDir(): Promise<string> {
+  return await Deno.makeTempDir({ prefix: "scales-dump-" });
+}
+
+function readJson(path: string): Record<string, unknown> {
+  return JSON.parse(Deno.readTextFileSync(path));
+}
+
+describe("dumpStatsTo", () => {
+  it("writes the snapshot with an ISO last-updated timestamp", async () => {
+    reset();
+    collection("/web", IntStat("hits"), IntStat("errors")).hits = 3;
+    const dir = await tempDir();
+    const path = join(dir, "stats.json");
+    const before = Date.now();
+    await dumpStatsTo(path);
+    const dump = readJson(path);
+    assert.match(dump["last-updated"] as string, ISO);
+    const at = Date.parse(dump["last-updated"] as string);
+    assert.ok(at >= before - 1 && at <= Date.now(), "last-updated is the time of the dump");
+    assert.deepEqual(dump.web, { hits: 3, errors: 0 });
+    await Deno.remove(dir, { recursive: true });
+  });
+
+  it("leaves only the target file: the temporary file is renamed over it", async () => {
+    reset();
+    const dir = await tempDir();
+    await dumpStatsTo(join(dir, "stats.json"));
+    await dumpStatsTo(join(dir, "stats.json"));
+    assert.deepEqual([...Deno.readDirSync(dir)].map((entry) => entry.name), ["stats.json"]);
+    await Deno.remove(dir, { recursive: true });
+  });
+
+  it("never shows a reader a half-written file", async () => {
+    reset();
+    const STATS = collection("/big", IntStat("n"));
+    for (let i = 0; i < 200; i++) collection(`/big/child${i}`, IntStat("value", i));
+    const dir = await tempDir();
+    const path = join(dir, "stats.json");
+    await dumpStatsTo(path);
+    let reads = 0;
+    let writing = true;
+    const reader = (async () => {
+      while (writing) {
+        const parsed = readJson(path); // throws on a torn file
+        assert.equal(typeof parsed["last-updated"], "string");
+        reads++;
+        await new Promise((resolve) => setTimeout(resolve, 0));
+      }
+    })();
+    for (let i = 0; i < 100; i++) {
+      STATS.n = i;
+      await dumpStatsTo(path);
+    }
+    writing = false;
+    await reader;
+    assert.ok(reads > 0);
+    assert.deepEqual((readJson(path).big as Record<string, unknown>).n, 99);
+    await Deno.remove(dir, { recursive: true });
+  });
+
+  it("rejects, naming the file, when the directory does not exist, and leaves nothing", async () => {
+    const dir = await tempDir();
+    const path = join(dir, "missing", "stats.json");
+    await assert.rejects(dumpStatsTo(path), (error: Error) => error.message.includes("missing"));
+    assert.deepEqual([...Deno.readDirSync(dir)], []);
+    await Deno.remove(dir, { recursive: true });
+  });
+
+  it("rejects a path that is not a string, naming it", async () => {
+    await assert.rejects(dumpStatsTo(42 as unknown as string), {
+      name: "TypeError",
+      message: "dumpStatsTo() takes a non-empty file path, got 42",
+    });
+  });
+});
+
+describe("PeriodicFileDumper", () => {
+  it("writes on start, then every period", async () => {
+    reset();
+    const STATS = collection("/app", IntStat("n"));
+    const dir = await tempDir();
+    const path = join(dir, "stats.json");
+    const dumper = new PeriodicFileDumper(path, { periodMs: 20, dumpOnExit: false });
+    await dumper.start();
+    assert.deepEqual(readJson(path).app, { n: 0 });
+    STATS.n = 5;
+    const deadline = Date.now() + 2_000;
+    while ((readJson(path).app as { n: number }).n !== 5 && Date.now() < deadline) {
+      await new Promise((resolve) => setTimeout(resolve, 10));
+    }
+    assert.deepEqual(readJson(path).app, { n: 5 });
+    await dumper.stop();
+    await Deno.remove(dir, { recursive: true });
+  });
+
+  it("writes a last dump on stop", async () => {
+    reset();
+    const STATS = collection("/app", IntStat("n"));
+    const dir = await tempDir();
+    const path = join(dir, "stats.json");
+    const dumper = new PeriodicFileDumper(path, { periodMs: 60_000, dumpOnExit: false });
+    await dumper.start();
+    STATS.n = 8;
+    await dumper.stop();
+    assert.deepEqual(readJson(path).app, { n: 8 });
+    await Deno.remove(dir, { recursive: true });
+  });
+
+  it("logs, and does not throw, when it cannot write", async () => {
+    const messages: string[] = [];
+    const previous = setLogger((message) => messages.push(message));
+    const path = "/nonexistent-scales-dir/stats.json";
+    const dumper = new PeriodicFileDumper(path, { periodMs: 60_000, dumpOnExit: false });
+    await dumper.start();
+    await dumper.stop();
+    setLogger(previous);
+    assert.deepEqual(messages, [
+      `forensics: cannot write the stats dump to ${path}`,
+      `forensics: cannot write the stats dump to ${path}`,
+    ]);
+  });
+
+  it("rejects a bad period, naming it", () => {
+    assert.throws(() => new PeriodicFileDumper("x.json", { periodMs: 0 }), {
+      name: "RangeError",
+      message: "periodMs must be a number of at least 1, got 0",
+    });
+  });
+});
+
+describe("the Node file seam (run here through Deno's node: modules)", () => {
+  it("writes atomically, async and sync", async () => {
+    const dir = await tempDir();
+    const path = join(dir, "f.json");
+    await nodeWriter.writeAtomic(path, '{"a":1}');
+    assert.equal(Deno.readTextFileSync(path), '{"a":1}');
+    nodeWriter.writeAtomicSync(path, '{"a":2}');
+    assert.equal(Deno.readTextFileSync(path), '{"a":2}');
+    assert.deepEqual([...Deno.readDirSync(dir)].map((entry) => entry.name), ["f.json"]);
+    await Deno.remove(dir, { recursive: true });
+  });
+});
