@@ -6,9 +6,9 @@
  * @module
  */
 
-import type { Snapshot, StatNode } from "../mod.ts";
+import type { Snapshot } from "../src/stat.ts";
 import { log } from "../src/log.ts";
-import { rootNode, snapshotNode } from "../src/tree.ts";
+import { rootNode, snapshotNode, type StatNode } from "../src/tree.ts";
 import { renderErrorPage, renderPage } from "./html.ts";
 import { PROMETHEUS_CONTENT_TYPE, toPrometheusText } from "./prometheus.ts";
 import { filterSnapshot, parseQuery, QuerySyntaxError, type StatQuery } from "./query.ts";

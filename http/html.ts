@@ -14,7 +14,8 @@
  * @module
  */
 
-import { isErrorMarker, type Snapshot, type SnapshotValue, type StatNode } from "../mod.ts";
+import type { Snapshot, SnapshotValue } from "../src/stat.ts";
+import { isErrorMarker, type StatNode } from "../src/tree.ts";
 import { escapeHtml, formatNumber } from "./_format.ts";
 
 /** What {@linkcode renderPage} needs. */

@@ -23,13 +23,8 @@
  * @module
  */
 
-import {
-  isErrorMarker,
-  readCell,
-  type Snapshot,
-  type SnapshotValue,
-  type StatNode,
-} from "../mod.ts";
+import type { Snapshot, SnapshotValue } from "../src/stat.ts";
+import { isErrorMarker, readCell, type StatNode } from "../src/tree.ts";
 
 /** The `Content-Type` of the Prometheus text exposition format 0.0.4. */
 export const PROMETHEUS_CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8";

@@ -6,7 +6,7 @@
  * @module
  */
 
-import type { Snapshot, SnapshotValue } from "../mod.ts";
+import type { Snapshot, SnapshotValue } from "../src/stat.ts";
 
 /** A comparison operator of a {@linkcode StatQuery}. */
 export type QueryOperator = ">=" | ">" | "<=" | "<" | "=" | "==" | "!=";

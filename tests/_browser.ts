@@ -5,7 +5,8 @@
  * @module
  */
 
-import { type BrowserContext, chromium } from "npm:playwright-core@1";
+// deno-lint-ignore no-import-prefix
+import { type BrowserContext, chromium } from "npm:playwright-core@1.65.1";
 
 /** Where Debian installs Chromium. */
 export const CHROMIUM = "/usr/bin/chromium";

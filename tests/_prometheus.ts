@@ -6,7 +6,14 @@
  * @module
  */
 
-import type { SnapshotValue, StatCell, StatKind, StatSpec } from "@scales/core";
+import {
+  findNode,
+  reset,
+  type SnapshotValue,
+  type StatCell,
+  type StatKind,
+  type StatSpec,
+} from "@scales/core";
 
 /** A stat whose snapshot is always `value` (or whose read throws `value` when it is an Error). */
 export function FixedStat<N extends string>(
@@ -110,4 +117,14 @@ export function freePort(): number {
   const { port } = listener.addr as Deno.NetAddr;
   listener.close();
   return port;
+}
+
+/**
+ * `reset()`, then takes the library's own stats (`/scales`, such as the
+ * Graphite pusher's counters) out of the tree, so that whole-tree outputs
+ * in these tests hold only the stats the test made.
+ */
+export function resetToEmptyTree(): void {
+  reset();
+  findNode("/")?.children.delete("scales");
 }

@@ -5,10 +5,11 @@
  */
 import { after, before, describe, it } from "node:test";
 import assert from "node:assert/strict";
-import type { BrowserContext, Page } from "npm:playwright-core@1";
-import { collection, IntDictStat, IntStat, reset, setCollapsed, Stat } from "@scales/core";
+// deno-lint-ignore no-import-prefix
+import type { BrowserContext, Page } from "npm:playwright-core@1.65.1";
+import { collection, IntDictStat, IntStat, setCollapsed, Stat } from "@scales/core";
 import { serveInBackground, type StatsServer } from "@scales/core/http";
-import { skipUnless } from "./_prometheus.ts";
+import { resetToEmptyTree, skipUnless } from "./_prometheus.ts";
 import { CHROMIUM, launchBrowser } from "./_browser.ts";
 
 /** The bits of the browser's globals the page functions use (the test is type-checked without DOM types). */
@@ -29,7 +30,7 @@ describe("the viewer page in headless Chromium", { skip }, () => {
   let web: { errors: number; success: number };
 
   before(async () => {
-    reset();
+    resetToEmptyTree();
     web = collection(
       "/web",
       IntStat("errors"),

@@ -5,14 +5,13 @@ import {
   getStats,
   IntDictStat,
   IntStat,
-  reset,
   setCollapsed,
   setLogger,
   Stat,
   StringDictStat,
 } from "@scales/core";
 import { bearerToken, statsHandler } from "@scales/core/http";
-import { FixedStat, PMF_SNAPSHOT } from "./_prometheus.ts";
+import { FixedStat, PMF_SNAPSHOT, resetToEmptyTree } from "./_prometheus.ts";
 
 const XSS = "<img src=x onerror=alert(1)>";
 const ODD = 'quote " back \\ slash\nnewline naïve 日本語';
@@ -35,7 +34,7 @@ function sampleTree(): void {
   collection("/db", IntStat("errors"), Stat("state", "ok"), Stat("ratio", 0.123456));
 }
 
-beforeEach(() => reset());
+beforeEach(() => resetToEmptyTree());
 
 describe("statsHandler JSON formats", () => {
   it("answers ?format=json with exactly getStats() of the whole tree", async () => {
@@ -346,7 +345,7 @@ describe("statsHandler status codes", () => {
     });
   });
 
-  it("answers 404 for a malformed percent-encoding", async () => {
+  it("answers 404 for a malformed percent-encoding", () => {
     const response = get("/status/%E0%A4%A?format=json");
     assert.equal(response.status, 404);
   });
@@ -360,7 +359,7 @@ describe("statsHandler status codes", () => {
     });
   });
 
-  it("answers HEAD with the headers of GET and no body", async () => {
+  it("answers HEAD with the headers of GET and no body", () => {
     collection("/web", IntStat("errors"));
     const response = get("/status/?format=json", { method: "HEAD" });
     assert.equal(response.status, 200);

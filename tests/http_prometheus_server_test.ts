@@ -4,9 +4,9 @@
  */
 import { after, before, describe, it } from "node:test";
 import assert from "node:assert/strict";
-import { collection, IntDictStat, IntStat, PmfStat, reset } from "@scales/core";
+import { collection, IntDictStat, IntStat, PmfStat } from "@scales/core";
 import { serveInBackground, type StatsServer } from "@scales/core/http";
-import { freePort, skipUnless } from "./_prometheus.ts";
+import { freePort, resetToEmptyTree, skipUnless } from "./_prometheus.ts";
 
 const PROMETHEUS = "/usr/bin/prometheus";
 const skip = await skipUnless(PROMETHEUS);
@@ -54,7 +54,7 @@ describe("a real Prometheus server scraping the viewer", { skip }, () => {
   let log = "";
 
   before(async () => {
-    reset();
+    resetToEmptyTree();
     const web = collection("/web", IntStat("errors"), IntDictStat("byPath"), PmfStat("latency"));
     web.errors = 42;
     web.byPath.inc('/say "hi"', 3);

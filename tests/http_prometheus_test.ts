@@ -6,7 +6,6 @@ import {
   findNode,
   IntDictStat,
   IntStat,
-  reset,
   setLogger,
   Stat,
   StringDictStat,
@@ -17,6 +16,7 @@ import {
   METER_SNAPSHOT,
   PMF_SNAPSHOT,
   promtoolCheck,
+  resetToEmptyTree,
   skipUnless,
 } from "./_prometheus.ts";
 
@@ -33,7 +33,7 @@ function types(output: string): string[] {
   );
 }
 
-beforeEach(() => reset());
+beforeEach(() => resetToEmptyTree());
 
 describe("sanitizeMetricName", () => {
   it("keeps snake_case names", () => {

@@ -1,11 +1,12 @@
 import { beforeEach, describe, it } from "node:test";
 import assert from "node:assert/strict";
-import { collection, IntStat, reset, setLogger } from "@scales/core";
+import { collection, IntStat, setLogger } from "@scales/core";
 import { serveInBackground, statsHandler } from "@scales/core/http";
 import { isAddrInUse } from "../http/_listen.ts";
 import { listen as listenNode } from "../http/_listen_node.ts";
+import { resetToEmptyTree } from "./_prometheus.ts";
 
-beforeEach(() => reset());
+beforeEach(() => resetToEmptyTree());
 
 describe("serveInBackground", () => {
   it("picks a free loopback port for port 0 and serves the viewer there", async () => {
