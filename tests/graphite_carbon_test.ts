@@ -15,6 +15,7 @@ import {
   Stat,
 } from "@scales/core";
 import { GraphitePeriodicPusher, GraphitePusher } from "@scales/core/graphite";
+import { runtime as nodeRuntime } from "../graphite/_connect_node.ts";
 import { Carbon, type Point, skipWithout, whisperFetch } from "./_carbon.ts";
 
 const skip = skipWithout("carbon-cache", "whisper-fetch");
@@ -78,6 +79,18 @@ describe("GraphitePusher with a real carbon-cache", { skip }, () => {
     }
   });
 
+  it("delivers through the node:net seam too", async () => {
+    reset();
+    collection("/seam", IntStat("viaNode", 99));
+    const pusher = new GraphitePusher("127.0.0.1", carbon.port, "node", {
+      connector: (host, port) => nodeRuntime.connect(host, port),
+    }).forbid("scales/*");
+    assert.equal(await pusher.push(), true);
+    await pusher.close();
+    assert.ok(await carbon.waitUntil(() => carbon.points("node.seam.viaNode").length === 1));
+    assert.equal(carbon.points("node.seam.viaNode")[0][1], 99);
+  });
+
   it("turns hostile dict keys into exactly the expected series and no others", async () => {
     reset();
     const STATS = collection("/d", IntDictStat("k"));
@@ -103,9 +116,13 @@ describe("GraphitePusher with a real carbon-cache", { skip }, () => {
       await carbon.waitUntil(() => expected.every((name) => carbon.points(name).length > 0)),
       `series present: ${carbon.series().join(", ")}`,
     );
-    // Nothing else appeared anywhere: no injected metric, no extra level.
+    // Nothing else appeared: no injected metric, no extra level.
     assert.deepEqual(
-      carbon.series().filter((name) => !name.startsWith("exact.")),
+      carbon.series().filter((name) => !/^(exact|node|hostile)\./.test(name)),
+      [],
+    );
+    assert.deepEqual(
+      carbon.series().filter((name) => name.startsWith("hostile.")),
       expected,
     );
     hostile.forEach(([, name], i) => {
