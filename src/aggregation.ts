@@ -7,17 +7,22 @@
  */
 
 import { describeValue } from "./log.ts";
-import { checkName, joinPath } from "./path.ts";
-import type {
-  Aggregator,
-  CellContext,
-  SnapshotValue,
-  StatCell,
-  StatKind,
-  StatSpec,
+import { joinPath } from "./path.ts";
+import {
+  type Aggregator,
+  type CellContext,
+  type SnapshotValue,
+  type StatCell,
+  type StatKind,
+  type StatSpec,
+  statSpec,
 } from "./stat.ts";
 
-abstract class AggregationCell<V> implements StatCell<V> {
+/**
+ * The base of aggregation stats: computed from the stats below, so they
+ * refuse assignment.
+ */
+export abstract class AggregationCell<V> implements StatCell<V> {
   abstract readonly type: string;
   abstract readonly kind: StatKind;
   abstract readonly aggregator: Aggregator;
@@ -162,13 +167,7 @@ class IntDictSumCell extends AggregationCell<Readonly<Record<string, number>>> {
  * ```
  */
 export function SumAggregationStat<N extends string>(name: N): StatSpec<N, number> {
-  checkName(name, "SumAggregationStat");
-  return {
-    name,
-    type: "SumAggregationStat",
-    kind: "sum",
-    create: (context) => new SumCell(name, context),
-  };
+  return statSpec("SumAggregationStat", "sum", name, (context) => new SumCell(name, context));
 }
 
 /**
@@ -190,13 +189,12 @@ export function SumAggregationStat<N extends string>(name: N): StatSpec<N, numbe
 export function HistogramAggregationStat<N extends string>(
   name: N,
 ): StatSpec<N, Readonly<Record<string, number>>> {
-  checkName(name, "HistogramAggregationStat");
-  return {
+  return statSpec(
+    "HistogramAggregationStat",
+    "gaugeDict",
     name,
-    type: "HistogramAggregationStat",
-    kind: "gaugeDict",
-    create: (context) => new HistogramCell(name, context),
-  };
+    (context) => new HistogramCell(name, context),
+  );
 }
 
 /**
@@ -215,11 +213,10 @@ export function HistogramAggregationStat<N extends string>(
 export function IntDictSumAggregationStat<N extends string>(
   name: N,
 ): StatSpec<N, Readonly<Record<string, number>>> {
-  checkName(name, "IntDictSumAggregationStat");
-  return {
+  return statSpec(
+    "IntDictSumAggregationStat",
+    "counterDict",
     name,
-    type: "IntDictSumAggregationStat",
-    kind: "counterDict",
-    create: (context) => new IntDictSumCell(name, context),
-  };
+    (context) => new IntDictSumCell(name, context),
+  );
 }

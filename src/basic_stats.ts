@@ -6,7 +6,7 @@
  */
 
 import { describeValue } from "./log.ts";
-import { checkName, joinPath } from "./path.ts";
+import { joinPath } from "./path.ts";
 import {
   type Aggregator,
   type CellContext,
@@ -15,6 +15,7 @@ import {
   type StatCell,
   type StatKind,
   type StatSpec,
+  statSpec,
 } from "./stat.ts";
 
 /** A value a gauge can hold. */
@@ -106,14 +107,8 @@ export function Stat<N extends string, T extends GaugeValue = GaugeValue>(
   name: N,
   initial?: T | (() => T),
 ): StatSpec<N, T> {
-  checkName(name, "Stat");
   const start = (initial === undefined ? null : initial) as T | (() => T);
-  return {
-    name,
-    type: "Stat",
-    kind: "gauge",
-    create: (context) => new GaugeCell<T>(name, context, start),
-  };
+  return statSpec("Stat", "gauge", name, (context) => new GaugeCell<T>(name, context, start));
 }
 
 abstract class NumberCell implements StatCell<number> {
@@ -189,7 +184,6 @@ class DoubleCell extends NumberCell {
  * ```
  */
 export function IntStat<N extends string>(name: N, initial = 0): StatSpec<N, number> {
-  checkName(name, "IntStat");
   if (!Number.isInteger(initial)) {
     throw new TypeError(
       `IntStat ${JSON.stringify(name)} initial value must be an integer, got ${
@@ -197,12 +191,7 @@ export function IntStat<N extends string>(name: N, initial = 0): StatSpec<N, num
       }`,
     );
   }
-  return {
-    name,
-    type: "IntStat",
-    kind: "counter",
-    create: (context) => new IntCell(name, context, initial),
-  };
+  return statSpec("IntStat", "counter", name, (context) => new IntCell(name, context, initial));
 }
 
 /**
@@ -219,7 +208,6 @@ export function IntStat<N extends string>(name: N, initial = 0): StatSpec<N, num
  * ```
  */
 export function DoubleStat<N extends string>(name: N, initial = 0): StatSpec<N, number> {
-  checkName(name, "DoubleStat");
   if (typeof initial !== "number" || Number.isNaN(initial)) {
     throw new TypeError(
       `DoubleStat ${JSON.stringify(name)} initial value must be a number, got ${
@@ -227,10 +215,5 @@ export function DoubleStat<N extends string>(name: N, initial = 0): StatSpec<N, 
       }`,
     );
   }
-  return {
-    name,
-    type: "DoubleStat",
-    kind: "gauge",
-    create: (context) => new DoubleCell(name, context, initial),
-  };
+  return statSpec("DoubleStat", "gauge", name, (context) => new DoubleCell(name, context, initial));
 }

@@ -8,7 +8,7 @@
  */
 
 import { describeValue, log } from "./log.ts";
-import { checkName, joinPath } from "./path.ts";
+import { joinPath } from "./path.ts";
 import {
   type Aggregator,
   type CellContext,
@@ -17,6 +17,7 @@ import {
   type StatCell,
   type StatKind,
   type StatSpec,
+  statSpec,
 } from "./stat.ts";
 
 /** The key that counts everything past a dict's key cap. */
@@ -275,14 +276,13 @@ export function IntDictStat<N extends string>(
   name: N,
   options?: DictStatOptions,
 ): StatSpec<N, IntDict> {
-  checkName(name, "IntDictStat");
   const maxKeys = checkMaxKeys(name, options);
-  return {
+  return statSpec(
+    "IntDictStat",
+    "counterDict",
     name,
-    type: "IntDictStat",
-    kind: "counterDict",
-    create: (context) => new IntDictCell(name, context, maxKeys),
-  };
+    (context) => new IntDictCell(name, context, maxKeys),
+  );
 }
 
 /**
@@ -302,12 +302,11 @@ export function StringDictStat<N extends string>(
   name: N,
   options?: DictStatOptions,
 ): StatSpec<N, StringDict> {
-  checkName(name, "StringDictStat");
   const maxKeys = checkMaxKeys(name, options);
-  return {
+  return statSpec(
+    "StringDictStat",
+    "stringDict",
     name,
-    type: "StringDictStat",
-    kind: "stringDict",
-    create: (context) => new StringDictCell(name, context, maxKeys),
-  };
+    (context) => new StringDictCell(name, context, maxKeys),
+  );
 }

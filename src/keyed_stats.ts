@@ -9,15 +9,16 @@
 import { checkMaxKeys, type DictStatOptions, OVERFLOW_KEY, warnKeyCap } from "./dict_stats.ts";
 import { describeValue } from "./log.ts";
 import { Meter } from "./meter.ts";
-import { checkName, joinPath } from "./path.ts";
+import { joinPath } from "./path.ts";
 import { Pmf, type PmfOptions } from "./pmf.ts";
-import type {
-  Aggregator,
-  CellContext,
-  SnapshotValue,
-  StatCell,
-  StatKind,
-  StatSpec,
+import {
+  type Aggregator,
+  type CellContext,
+  type SnapshotValue,
+  type StatCell,
+  type StatKind,
+  type StatSpec,
+  statSpec,
 } from "./stat.ts";
 
 /** What a `NamedPmfDictStat` property reads as: a `Pmf` per key, made on first use. */
@@ -116,24 +117,18 @@ export function NamedPmfDictStat<N extends string>(
   name: N,
   options: DictStatOptions & PmfOptions = {},
 ): StatSpec<N, PmfDict> {
-  checkName(name, "NamedPmfDictStat");
   const maxKeys = checkMaxKeys(name, options);
   new Pmf(options, `NamedPmfDictStat ${JSON.stringify(name)}`);
-  return {
-    name,
-    type: "NamedPmfDictStat",
-    kind: "pmfDict",
-    create: (context) =>
-      new KeyedCell<Pmf>(
-        name,
-        "NamedPmfDictStat",
-        "pmfDict",
-        context,
-        maxKeys,
-        (where) => new Pmf(options, where),
-        (pmf, value) => pmf.add(value as number),
-      ),
-  };
+  return statSpec("NamedPmfDictStat", "pmfDict", name, (context) =>
+    new KeyedCell<Pmf>(
+      name,
+      "NamedPmfDictStat",
+      "pmfDict",
+      context,
+      maxKeys,
+      (where) => new Pmf(options, where),
+      (pmf, value) => pmf.add(value as number),
+    ));
 }
 
 /**
@@ -154,21 +149,15 @@ export function MeterDictStat<N extends string>(
   name: N,
   options: DictStatOptions = {},
 ): StatSpec<N, MeterDict> {
-  checkName(name, "MeterDictStat");
   const maxKeys = checkMaxKeys(name, options);
-  return {
-    name,
-    type: "MeterDictStat",
-    kind: "meterDict",
-    create: (context) =>
-      new KeyedCell<Meter>(
-        name,
-        "MeterDictStat",
-        "meterDict",
-        context,
-        maxKeys,
-        (where) => new Meter(where),
-        (meter, value) => meter.mark(value as number),
-      ),
-  };
+  return statSpec("MeterDictStat", "meterDict", name, (context) =>
+    new KeyedCell<Meter>(
+      name,
+      "MeterDictStat",
+      "meterDict",
+      context,
+      maxKeys,
+      (where) => new Meter(where),
+      (meter, value) => meter.mark(value as number),
+    ));
 }

@@ -8,14 +8,15 @@
 import { Ewma, TICK_INTERVAL_SECONDS } from "./_ewma.ts";
 import { coarse, now, startCoarseClock } from "./clock.ts";
 import { describeValue } from "./log.ts";
-import { checkName, joinPath } from "./path.ts";
-import type {
-  Aggregator,
-  CellContext,
-  SnapshotValue,
-  StatCell,
-  StatKind,
-  StatSpec,
+import { joinPath } from "./path.ts";
+import {
+  type Aggregator,
+  type CellContext,
+  type SnapshotValue,
+  type StatCell,
+  type StatKind,
+  type StatSpec,
+  statSpec,
 } from "./stat.ts";
 
 const TICK_MS = TICK_INTERVAL_SECONDS * 1000;
@@ -159,11 +160,5 @@ class MeterCell implements StatCell<Meter> {
  * ```
  */
 export function MeterStat<N extends string>(name: N): StatSpec<N, Meter> {
-  checkName(name, "MeterStat");
-  return {
-    name,
-    type: "MeterStat",
-    kind: "meter",
-    create: (context) => new MeterCell(name, context),
-  };
+  return statSpec("MeterStat", "meter", name, (context) => new MeterCell(name, context));
 }

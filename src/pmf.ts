@@ -7,16 +7,18 @@
  */
 
 import { QuantileSketch } from "./_sketch.ts";
+import { AggregationCell } from "./aggregation.ts";
 import { coarse, now, startCoarseClock } from "./clock.ts";
 import { describeValue } from "./log.ts";
-import { checkName, joinPath } from "./path.ts";
-import type {
-  Aggregator,
-  CellContext,
-  SnapshotValue,
-  StatCell,
-  StatKind,
-  StatSpec,
+import { joinPath } from "./path.ts";
+import {
+  type Aggregator,
+  type CellContext,
+  type SnapshotValue,
+  type StatCell,
+  type StatKind,
+  type StatSpec,
+  statSpec,
 } from "./stat.ts";
 
 /** The snapshot of a distribution. `count` and `sum` are all-time; the rest cover the window. */
@@ -371,32 +373,20 @@ class PmfCell implements StatCell<Pmf> {
  * ```
  */
 export function PmfStat<N extends string>(name: N, options: PmfOptions = {}): StatSpec<N, Pmf> {
-  checkName(name, "PmfStat");
   new Pmf(options, `PmfStat ${JSON.stringify(name)}`); // reject bad options at declaration
-  return {
-    name,
-    type: "PmfStat",
-    kind: "pmf",
-    create: (context) => new PmfCell(name, context, options),
-  };
+  return statSpec("PmfStat", "pmf", name, (context) => new PmfCell(name, context, options));
 }
 
-class PmfAggregationCell implements StatCell<Readonly<PmfSnapshot>> {
+class PmfAggregationCell extends AggregationCell<Readonly<PmfSnapshot>> {
   readonly type = "PmfAggregationStat";
   readonly kind: StatKind = "pmf";
-  aggregators: Aggregator[] | null = null;
   readonly #children = new Set<Pmf>();
-  readonly #path: string;
   readonly aggregator: Aggregator = {
     accepts: (cell) => cell.type === "PmfStat",
     attach: (cell) => void this.#children.add(cell.stored as Pmf),
     detach: (cell) => void this.#children.delete(cell.stored as Pmf),
     changed: () => {},
   };
-
-  constructor(readonly name: string, context: CellContext) {
-    this.#path = context.path;
-  }
 
   get(): Readonly<PmfSnapshot> {
     const merged = new QuantileSketch();
@@ -408,14 +398,6 @@ class PmfAggregationCell implements StatCell<Readonly<PmfSnapshot>> {
       sum += pmf.sum;
     }
     return snapshotOf(merged, count, sum);
-  }
-
-  set(value: unknown): void {
-    throw new TypeError(
-      `PmfAggregationStat ${
-        joinPath(this.#path, this.name)
-      } is computed from the stats below it and cannot be assigned, got ${describeValue(value)}`,
-    );
   }
 
   snapshot(): SnapshotValue {
@@ -439,11 +421,10 @@ class PmfAggregationCell implements StatCell<Readonly<PmfSnapshot>> {
  * ```
  */
 export function PmfAggregationStat<N extends string>(name: N): StatSpec<N, Readonly<PmfSnapshot>> {
-  checkName(name, "PmfAggregationStat");
-  return {
+  return statSpec(
+    "PmfAggregationStat",
+    "pmf",
     name,
-    type: "PmfAggregationStat",
-    kind: "pmf",
-    create: (context) => new PmfAggregationCell(name, context),
-  };
+    (context) => new PmfAggregationCell(name, context),
+  );
 }

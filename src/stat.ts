@@ -10,6 +10,8 @@
  * @module
  */
 
+import { checkName } from "./path.ts";
+
 /**
  * What a stat is, so that exporters (viewer, Prometheus, Graphite) can
  * present it without knowing its class.
@@ -115,6 +117,20 @@ export interface StatSpec<N extends string = string, V = unknown> {
   readonly kind: StatKind;
   /** Makes the live cell for a container. Called once per container. */
   create(context: CellContext): StatCell<V>;
+}
+
+/**
+ * Makes a spec: checks the name (non-empty, no `/`) and bundles the rest.
+ * Every factory goes through here.
+ */
+export function statSpec<N extends string, V>(
+  type: string,
+  kind: StatKind,
+  name: N,
+  create: (context: CellContext) => StatCell<V>,
+): StatSpec<N, V> {
+  checkName(name, type);
+  return { name, type, kind, create };
 }
 
 /** The property type a spec gives its container. */

@@ -5,14 +5,15 @@
  */
 
 import { describeValue } from "./log.ts";
-import { checkName, joinPath } from "./path.ts";
-import type {
-  Aggregator,
-  CellContext,
-  SnapshotValue,
-  StatCell,
-  StatKind,
-  StatSpec,
+import { joinPath } from "./path.ts";
+import {
+  type Aggregator,
+  type CellContext,
+  type SnapshotValue,
+  type StatCell,
+  type StatKind,
+  type StatSpec,
+  statSpec,
 } from "./stat.ts";
 
 class StateTimeCell implements StatCell<string | null> {
@@ -77,11 +78,10 @@ class StateTimeCell implements StatCell<string | null> {
  * ```
  */
 export function StateTimeStat<N extends string>(name: N): StatSpec<N, string | null> {
-  checkName(name, "StateTimeStat");
-  return {
+  return statSpec(
+    "StateTimeStat",
+    "gaugeDict",
     name,
-    type: "StateTimeStat",
-    kind: "gaugeDict",
-    create: (context) => new StateTimeCell(name, context),
-  };
+    (context) => new StateTimeCell(name, context),
+  );
 }
