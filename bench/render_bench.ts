@@ -1,0 +1,157 @@
+/**
+ * Rendering a 10,000-stat tree (a realistic mix: counters, gauges, a string
+ * gauge, a dict counter, a distribution and a meter per container, 1,000
+ * containers) to JSON, HTML and Prometheus text, with prom-client's
+ * `register.metrics()` on an equivalent registry as the peer.
+ *
+ * ```sh
+ * deno bench -A bench/render_bench.ts
+ * ```
+ *
+ * @module
+ */
+
+import {
+  collection,
+  DoubleStat,
+  findNode,
+  getStats,
+  IntDictStat,
+  IntStat,
+  MeterStat,
+  PmfStat,
+  reset,
+  Stat,
+} from "@scales/core";
+import { statsHandler, toPrometheusText } from "@scales/core/http";
+// deno-lint-ignore no-import-prefix
+import client from "npm:prom-client@15.1.3";
+
+const CONTAINERS = 1_000;
+const STATUSES = ["200", "304", "404", "500"];
+const SAMPLES = 100;
+
+/** A deterministic PRNG (mulberry32). */
+function random(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+reset();
+findNode("/")?.children.delete("scales"); // the library's own stats: not part of the 10,000
+const registry = new client.Registry();
+const next = random(42);
+for (let i = 0; i < CONTAINERS; i++) {
+  const path = `/service${i % 10}/handler${i}`;
+  const prefix = `service${i % 10}_handler${i}`;
+  const stats = collection(
+    path,
+    IntStat("requests"),
+    IntStat("errors"),
+    IntStat("timeouts"),
+    IntStat("retries"),
+    DoubleStat("load"),
+    DoubleStat("queueDepth"),
+    Stat("state", "serving"),
+    IntDictStat("byStatus"),
+    PmfStat("latency"),
+    MeterStat("hits"),
+  );
+  const requests = Math.floor(next() * 1e6);
+  stats.requests = requests;
+  stats.errors = Math.floor(requests / 100);
+  stats.timeouts = 3;
+  stats.retries = 7;
+  stats.load = next();
+  stats.queueDepth = Math.floor(next() * 50);
+  const counter = (name: string, value: number) =>
+    new client.Counter({
+      name: `${prefix}_${name}_total`,
+      help: `${path}/${name}`,
+      registers: [registry],
+    })
+      .inc(value);
+  const gauge = (name: string, value: number) =>
+    new client.Gauge({ name: `${prefix}_${name}`, help: `${path}/${name}`, registers: [registry] })
+      .set(value);
+  counter("requests", stats.requests);
+  counter("errors", stats.errors);
+  counter("timeouts", 3);
+  counter("retries", 7);
+  gauge("load", stats.load);
+  gauge("queue_depth", stats.queueDepth);
+  const byStatus = new client.Counter({
+    name: `${prefix}_by_status_total`,
+    help: `${path}/byStatus`,
+    labelNames: ["key"],
+    registers: [registry],
+  });
+  for (const status of STATUSES) {
+    const n = Math.floor(next() * 1000);
+    stats.byStatus.inc(status, n);
+    byStatus.inc({ key: status }, n);
+  }
+  const summary = new client.Summary({
+    name: `${prefix}_latency`,
+    help: `${path}/latency`,
+    percentiles: [0.5, 0.75, 0.95, 0.98, 0.99, 0.999],
+    registers: [registry],
+  });
+  for (let s = 0; s < SAMPLES; s++) {
+    const ms = Math.exp(3 + next());
+    stats.latency.add(ms);
+    summary.observe(ms);
+  }
+  stats.hits.mark(requests);
+  counter("hits", requests);
+  const rate = new client.Gauge({
+    name: `${prefix}_hits_rate`,
+    help: `${path}/hits`,
+    labelNames: ["window"],
+    registers: [registry],
+  });
+  for (const window of ["1m", "5m", "15m", "mean"]) rate.set({ window }, next() * 100);
+}
+
+const root = findNode("/")!;
+const handler = statsHandler();
+const statCount = (() => {
+  let n = 0;
+  const visit = (node: typeof root) => {
+    n += node.cells.size;
+    for (const child of node.children.values()) visit(child);
+  };
+  visit(root);
+  return n;
+})();
+if (statCount !== 10_000) throw new Error(`expected 10,000 stats, built ${statCount}`);
+
+Deno.bench("prom-client register.metrics()", { group: "prometheus", baseline: true }, async () => {
+  await registry.metrics();
+});
+
+Deno.bench("scales toPrometheusText()", { group: "prometheus" }, () => {
+  toPrometheusText(root);
+});
+
+Deno.bench("JSON.stringify(getStats())", { group: "formats", baseline: true }, () => {
+  JSON.stringify(getStats());
+});
+
+Deno.bench("handler ?format=json", { group: "formats" }, async () => {
+  await handler(new Request("http://localhost/status/?format=json")).text();
+});
+
+Deno.bench("handler ?format=html", { group: "formats" }, async () => {
+  await handler(new Request("http://localhost/status/")).text();
+});
+
+Deno.bench("handler /metrics", { group: "formats" }, async () => {
+  await handler(new Request("http://localhost/metrics")).text();
+});
