@@ -47,3 +47,6 @@ export {
   QuerySyntaxError,
   type StatQuery,
 } from "./query.ts";
+// The core types the viewer's functions take, so this entry point documents them too.
+export type { Aggregator, Snapshot, SnapshotValue, StatCell, StatKind } from "../src/stat.ts";
+export type { StatNode } from "../src/tree.ts";
