@@ -190,6 +190,21 @@ WHISPER_FALLOCATE_CREATE = False
     await waitForPortClosed(this.port);
   }
 
+  /** Sends SIGTERM and removes the directory without waiting: for `unload` handlers. */
+  killSync(): void {
+    try {
+      this.#child?.kill("SIGTERM");
+    } catch {
+      // Already gone.
+    }
+    this.#child = undefined;
+    try {
+      Deno.removeSync(this.dir, { recursive: true });
+    } catch {
+      // Already removed.
+    }
+  }
+
   /** Stops carbon-cache and removes its directory. */
   async dispose(): Promise<void> {
     await this.stop();
