@@ -1,8 +1,8 @@
 /**
  * The pushers' reports on themselves, under `/scales/graphite`: what was
  * sent, dropped and skipped, errors, reconnects, the queue and the last
- * success. Shared by every pusher in the process; made again after
- * `reset()` so tests that reset still see them.
+ * success. Shared by every pusher in the process; made when the first
+ * pusher is, and again after `reset()` when a pusher next reports.
  *
  * @module
  */
@@ -36,9 +36,16 @@ function make() {
   );
 }
 
-/** The live stats object (replaced after `reset()`). */
-export let STATS: ReturnType<typeof make> = make();
+let current: ReturnType<typeof make> | undefined;
+
+/**
+ * The pushers' stats, made on first use: the tree shows `/scales/graphite`
+ * only once a pusher exists, and again after `reset()` once a pusher reports.
+ */
+export function graphiteStats(): ReturnType<typeof make> {
+  return current ??= make();
+}
 
 onReset(() => {
-  STATS = make();
+  current = undefined;
 });

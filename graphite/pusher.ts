@@ -18,7 +18,7 @@ import {
   sanitizeSegment,
   type StatRule,
 } from "./_format.ts";
-import { queue as liveQueue, STATS } from "./_stats.ts";
+import { graphiteStats, queue as liveQueue } from "./_stats.ts";
 import { unrefTimeout } from "./_timers.ts";
 
 export type { GraphiteConnection, GraphiteConnector } from "./_connect.ts";
@@ -204,6 +204,7 @@ export class GraphitePusher implements AsyncDisposable {
       ((h, p) => loadRuntime().then((runtime) => runtime.connect(h, p)));
     this.#clock = options.clock ?? Date.now;
     this.#random = options.random ?? Math.random;
+    graphiteStats(); // a pusher shows under /scales/graphite from the start
   }
 
   /**
@@ -359,8 +360,8 @@ export class GraphitePusher implements AsyncDisposable {
       const values: Snapshot = snapshot ?? getStats() ?? {};
       const prefix = await this.prefix();
       const formatted = formatSnapshot(values, prefix, timestamp, this.#rules, this.#prunes);
-      STATS.pushes += 1;
-      STATS.skipped += formatted.skipped;
+      graphiteStats().pushes += 1;
+      graphiteStats().skipped += formatted.skipped;
       if (formatted.lines > 0) this.#enqueue({ text: formatted.text, lines: formatted.lines });
       return await this.flush();
     } catch (error) {
@@ -423,8 +424,8 @@ export class GraphitePusher implements AsyncDisposable {
         let lines = 0;
         for (const push of left) lines += push.lines;
         this.#forget(left.length, lines);
-        STATS.droppedPushes += left.length;
-        STATS.dropped += lines;
+        graphiteStats().droppedPushes += left.length;
+        graphiteStats().dropped += lines;
         log(
           `graphite: dropped ${left.length} unsent pushes (${lines} lines) to ${this.host}:${this.port} on close`,
         );
@@ -460,8 +461,8 @@ export class GraphitePusher implements AsyncDisposable {
       this.#forget(1, oldest.lines);
     }
     if (droppedPushes === 0) return;
-    STATS.droppedPushes += droppedPushes;
-    STATS.dropped += droppedLines;
+    graphiteStats().droppedPushes += droppedPushes;
+    graphiteStats().dropped += droppedLines;
     if (!this.#dropping) {
       this.#dropping = true;
       log(
@@ -523,10 +524,10 @@ export class GraphitePusher implements AsyncDisposable {
       for (const push of resend) resentLines += push.lines;
       this.#recent.push(...resend, ...batch);
       this.#recent.splice(0, Math.max(0, this.#recent.length - this.#resendCount));
-      STATS.sent += lines;
-      STATS.resent += resentLines;
-      STATS.sentPushes += batch.length;
-      STATS.lastSuccess = Math.floor(this.#clock() / 1000);
+      graphiteStats().sent += lines;
+      graphiteStats().resent += resentLines;
+      graphiteStats().sentPushes += batch.length;
+      graphiteStats().lastSuccess = Math.floor(this.#clock() / 1000);
       this.#failures = 0;
       this.#dropping = false;
     }
@@ -572,7 +573,7 @@ export class GraphitePusher implements AsyncDisposable {
       return undefined;
     }
     if (this.#everConnected) {
-      STATS.reconnects += 1;
+      graphiteStats().reconnects += 1;
       log(`graphite: reconnected to ${this.host}:${this.port}`);
     }
     this.#everConnected = true;
@@ -591,7 +592,7 @@ export class GraphitePusher implements AsyncDisposable {
 
   /** Counts a failure and sets the next attempt: exponential backoff with jitter. */
   #fail(message: string, error: unknown): void {
-    STATS.errors += 1;
+    graphiteStats().errors += 1;
     if (this.#failures === 0) log(`graphite: ${message}`, error);
     this.#failures += 1;
     const base = Math.min(
@@ -602,7 +603,7 @@ export class GraphitePusher implements AsyncDisposable {
   }
 
   #error(message: string, error: unknown): void {
-    STATS.errors += 1;
+    graphiteStats().errors += 1;
     log(`graphite: ${message}`, error);
   }
 
