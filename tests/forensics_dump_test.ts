@@ -1,5 +1,7 @@
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { collection, IntStat, reset, setLogger } from "@scales/core";
 import { dumpStatsTo, PeriodicFileDumper } from "../forensics/mod.ts";
@@ -7,19 +9,27 @@ import { writer as nodeWriter } from "../forensics/_write_file_node.ts";
 
 const ISO = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/;
 
-async function tempDir(): Promise<string> {
-  return await Deno.makeTempDir({ prefix: "scales-dump-" });
+function tempDir(): string {
+  return mkdtempSync(join(tmpdir(), "scales-dump-"));
 }
 
 function readJson(path: string): Record<string, unknown> {
-  return JSON.parse(Deno.readTextFileSync(path));
+  return JSON.parse(readFileSync(path, "utf8"));
+}
+
+function names(dir: string): string[] {
+  return readdirSync(dir).sort();
+}
+
+function removeDir(dir: string): void {
+  rmSync(dir, { recursive: true, force: true });
 }
 
 describe("dumpStatsTo", () => {
   it("writes the snapshot with an ISO last-updated timestamp", async () => {
     reset();
     collection("/web", IntStat("hits"), IntStat("errors")).hits = 3;
-    const dir = await tempDir();
+    const dir = tempDir();
     const path = join(dir, "stats.json");
     const before = Date.now();
     await dumpStatsTo(path);
@@ -28,23 +38,23 @@ describe("dumpStatsTo", () => {
     const at = Date.parse(dump["last-updated"] as string);
     assert.ok(at >= before - 1 && at <= Date.now(), "last-updated is the time of the dump");
     assert.deepEqual(dump.web, { hits: 3, errors: 0 });
-    await Deno.remove(dir, { recursive: true });
+    removeDir(dir);
   });
 
   it("leaves only the target file: the temporary file is renamed over it", async () => {
     reset();
-    const dir = await tempDir();
+    const dir = tempDir();
     await dumpStatsTo(join(dir, "stats.json"));
     await dumpStatsTo(join(dir, "stats.json"));
-    assert.deepEqual([...Deno.readDirSync(dir)].map((entry) => entry.name), ["stats.json"]);
-    await Deno.remove(dir, { recursive: true });
+    assert.deepEqual(names(dir), ["stats.json"]);
+    removeDir(dir);
   });
 
   it("never shows a reader a half-written file", async () => {
     reset();
     const STATS = collection("/big", IntStat("n"));
     for (let i = 0; i < 200; i++) collection(`/big/child${i}`, IntStat("value", i));
-    const dir = await tempDir();
+    const dir = tempDir();
     const path = join(dir, "stats.json");
     await dumpStatsTo(path);
     let reads = 0;
@@ -65,15 +75,15 @@ describe("dumpStatsTo", () => {
     await reader;
     assert.ok(reads > 0);
     assert.deepEqual((readJson(path).big as Record<string, unknown>).n, 99);
-    await Deno.remove(dir, { recursive: true });
+    removeDir(dir);
   });
 
   it("rejects, naming the file, when the directory does not exist, and leaves nothing", async () => {
-    const dir = await tempDir();
+    const dir = tempDir();
     const path = join(dir, "missing", "stats.json");
     await assert.rejects(dumpStatsTo(path), (error: Error) => error.message.includes("missing"));
-    assert.deepEqual([...Deno.readDirSync(dir)], []);
-    await Deno.remove(dir, { recursive: true });
+    assert.deepEqual(names(dir), []);
+    removeDir(dir);
   });
 
   it("rejects a path that is not a string, naming it", async () => {
@@ -88,7 +98,7 @@ describe("PeriodicFileDumper", () => {
   it("writes on start, then every period", async () => {
     reset();
     const STATS = collection("/app", IntStat("n"));
-    const dir = await tempDir();
+    const dir = tempDir();
     const path = join(dir, "stats.json");
     const dumper = new PeriodicFileDumper(path, { periodMs: 20, dumpOnExit: false });
     await dumper.start();
@@ -100,20 +110,20 @@ describe("PeriodicFileDumper", () => {
     }
     assert.deepEqual(readJson(path).app, { n: 5 });
     await dumper.stop();
-    await Deno.remove(dir, { recursive: true });
+    removeDir(dir);
   });
 
   it("writes a last dump on stop", async () => {
     reset();
     const STATS = collection("/app", IntStat("n"));
-    const dir = await tempDir();
+    const dir = tempDir();
     const path = join(dir, "stats.json");
     const dumper = new PeriodicFileDumper(path, { periodMs: 60_000, dumpOnExit: false });
     await dumper.start();
     STATS.n = 8;
     await dumper.stop();
     assert.deepEqual(readJson(path).app, { n: 8 });
-    await Deno.remove(dir, { recursive: true });
+    removeDir(dir);
   });
 
   it("logs, and does not throw, when it cannot write", async () => {
@@ -138,15 +148,15 @@ describe("PeriodicFileDumper", () => {
   });
 });
 
-describe("the Node file seam (run here through Deno's node: modules)", () => {
+describe("the Node file seam (under Deno too, through its node: modules)", () => {
   it("writes atomically, async and sync", async () => {
-    const dir = await tempDir();
+    const dir = tempDir();
     const path = join(dir, "f.json");
     await nodeWriter.writeAtomic(path, '{"a":1}');
-    assert.equal(Deno.readTextFileSync(path), '{"a":1}');
+    assert.equal(readFileSync(path, "utf8"), '{"a":1}');
     nodeWriter.writeAtomicSync(path, '{"a":2}');
-    assert.equal(Deno.readTextFileSync(path), '{"a":2}');
-    assert.deepEqual([...Deno.readDirSync(dir)].map((entry) => entry.name), ["f.json"]);
-    await Deno.remove(dir, { recursive: true });
+    assert.equal(readFileSync(path, "utf8"), '{"a":2}');
+    assert.deepEqual(names(dir), ["f.json"]);
+    removeDir(dir);
   });
 });

@@ -1,5 +1,6 @@
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
+import { hostname } from "node:os";
 import { getStats, reset } from "@scales/core";
 import { GraphitePusher, sanitizeSegment } from "@scales/core/graphite";
 
@@ -76,7 +77,7 @@ describe("graphite names and values", () => {
   });
 
   it("uses the lower-cased, sanitized host name when no prefix is given", async () => {
-    const expected = Deno.hostname().toLowerCase().replace(/[ .]/g, "-").replace(
+    const expected = hostname().toLowerCase().replace(/[ .]/g, "-").replace(
       /[^a-z0-9_-]/gu,
       "_",
     );
