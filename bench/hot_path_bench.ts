@@ -17,6 +17,7 @@ import {
 } from "measured-core";
 import promClient from "prom-client";
 import { collection, IntDictStat, IntStat, MeterStat, Pmf, PmfStat } from "@scales/core";
+import { mulberry32 } from "../tests/_random.ts";
 
 const BATCH = 1000;
 
@@ -27,16 +28,6 @@ const STATS = collection(
   PmfStat("latency"),
   MeterStat("hits"),
 );
-
-/** A tiny seeded PRNG (mulberry32), uniform in [0, 1). */
-function mulberry32(seed: number): () => number {
-  return () => {
-    seed = (seed + 0x6d2b79f5) | 0;
-    let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 // Latency-like samples in milliseconds (log-normal, median about 20 ms).
 const random = mulberry32(42);

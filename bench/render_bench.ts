@@ -24,24 +24,12 @@ import {
   Stat,
 } from "@scales/core";
 import { statsHandler, toPrometheusText } from "@scales/core/http";
-// deno-lint-ignore no-import-prefix
-import client from "npm:prom-client@15.1.3";
+import client from "prom-client";
+import { mulberry32 as random } from "../tests/_random.ts";
 
 const CONTAINERS = 1_000;
 const STATUSES = ["200", "304", "404", "500"];
 const SAMPLES = 100;
-
-/** A deterministic PRNG (mulberry32). */
-function random(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 reset();
 findNode("/")?.children.delete("scales"); // the library's own stats: not part of the 10,000

@@ -8,28 +8,14 @@
  *
  * @module
  */
-// Peers are bench-only, so they are pinned inline rather than added to deno.json,
-// which keeps the published package free of dependencies.
-// deno-lint-ignore no-import-prefix
-import { DDSketch } from "npm:@datadog/sketches-js@2.1.1";
-// deno-lint-ignore no-import-prefix
-import * as hdr from "npm:hdr-histogram-js@3.0.1";
+// Peers are dev dependencies (package.json), never imported by the library.
+import { DDSketch } from "@datadog/sketches-js";
+import * as hdr from "hdr-histogram-js";
 import { QuantileSketch } from "../src/_sketch.ts";
+import { mulberry32 } from "../tests/_random.ts";
 
 /** Values recorded per bench iteration. */
 const BATCH = 1000;
-
-/** A tiny seeded PRNG (mulberry32), uniform in [0, 1). */
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 // Latency-like log-normal values in seconds (median ~20 ms), and the same in
 // integer microseconds for HdrHistogram, which records integers only.

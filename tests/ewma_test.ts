@@ -1,18 +1,7 @@
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { Ewma, ewmaAlpha, TICK_INTERVAL_SECONDS } from "../src/_ewma.ts";
-
-/** A tiny seeded PRNG (mulberry32), uniform in [0, 1). */
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { mulberry32 } from "./_random.ts";
 
 function assertClose(actual: number, expected: number, tolerance: number): void {
   assert.ok(

@@ -12,6 +12,9 @@ import {
   PmfStat,
   reset,
 } from "@scales/core";
+import { logNormal as logNormalOf, mulberry32 as random } from "./_random.ts";
+
+const logNormal = (next: () => number) => logNormalOf(next, 2, 1.5);
 
 function withFakeTime(body: (clock: FakeTimers.InstalledClock) => void | Promise<void>) {
   const clock = FakeTimers.install({
@@ -26,22 +29,6 @@ function withFakeTime(body: (clock: FakeTimers.InstalledClock) => void | Promise
       clock.uninstall();
     }
   })();
-}
-
-/** A seeded PRNG (mulberry32), so every run sees the same samples. */
-function random(seed: number): () => number {
-  return () => {
-    seed = (seed + 0x6d2b79f5) | 0;
-    let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
-function logNormal(next: () => number): number {
-  const u = 1 - next();
-  const v = next();
-  return Math.exp(2 + 1.5 * Math.sqrt(-2 * Math.log(u)) * Math.cos(2 * Math.PI * v));
 }
 
 const FIELDS = [
