@@ -34,8 +34,7 @@ function checkPath(path: unknown, what: string): string {
  *
  * @example
  * ```ts
- * import { collection, IntStat, reset } from "@scales/core";
- * import { dumpStatsTo } from "@scales/core";
+ * import { collection, dumpStatsTo, IntStat, reset } from "@scales/core";
  * reset();
  * collection("/web", IntStat("hits")).hits = 3;
  * const path = await Deno.makeTempFile({ suffix: ".json" });

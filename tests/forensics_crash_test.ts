@@ -14,8 +14,6 @@ import process from "node:process";
 const IS_DENO = typeof (globalThis as { Deno?: unknown }).Deno === "object";
 /** The package (Deno: mod.ts through deno.json; Node: the built package's exports). */
 const CORE = import.meta.resolve("@scales/core");
-/** The forensics entry, beside the package's other folders. */
-const FORENSICS = new URL(`../forensics/mod.${IS_DENO ? "ts" : "js"}`, import.meta.url).href;
 
 interface ChildResult {
   code: number | null;
@@ -31,8 +29,7 @@ async function runChild(body: string, signal?: "SIGTERM"): Promise<ChildResult> 
   const script = join(dir, IS_DENO ? "main.ts" : "main.mjs");
   writeFileSync(
     script,
-    `import { collection, IntStat } from ${JSON.stringify(CORE)};
-import { PeriodicFileDumper } from ${JSON.stringify(FORENSICS)};
+    `import { collection, IntStat, PeriodicFileDumper } from ${JSON.stringify(CORE)};
 const STATS = collection("/app", IntStat("requests"), IntStat("step"));
 const dumper = new PeriodicFileDumper(${JSON.stringify(path)}, { periodMs: 60_000 });
 await dumper.start();

@@ -3,8 +3,14 @@ import assert from "node:assert/strict";
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { collection, IntStat, reset, setLogger } from "@scales/core";
-import { dumpStatsTo, PeriodicFileDumper } from "../forensics/mod.ts";
+import {
+  collection,
+  dumpStatsTo,
+  IntStat,
+  PeriodicFileDumper,
+  reset,
+  setLogger,
+} from "@scales/core";
 import { writer as nodeWriter } from "../forensics/_write_file_node.ts";
 
 const ISO = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/;
