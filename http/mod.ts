@@ -50,3 +50,4 @@ export {
 // The core types the viewer's functions take, so this entry point documents them too.
 export type { Aggregator, Snapshot, SnapshotValue, StatCell, StatKind } from "../src/stat.ts";
 export type { StatNode } from "../src/tree.ts";
+export { type NodeRequestLike, type NodeResponseLike, toNodeListener } from "./node_listener.ts";
