@@ -45,7 +45,8 @@ export interface MeterSnapshot {
  */
 export class Meter {
   #count = 0;
-  #pending = 0;
+  /** `#count` at the last tick: the events since then are not in the averages yet. */
+  #counted = 0;
   #generation = -1;
   #ticks = 0;
   readonly #start: number;
@@ -76,7 +77,6 @@ export class Meter {
     if (this.#generation !== coarse.generation) this.#catchUp(coarse.ms);
     if (!Number.isFinite(n)) this.#reject(n);
     this.#count += n;
-    this.#pending += n;
   }
 
   /** Events marked so far. */
@@ -105,8 +105,8 @@ export class Meter {
     if (ticks <= this.#ticks) return;
     const missed = ticks - this.#ticks;
     this.#ticks = ticks;
-    const pending = this.#pending;
-    this.#pending = 0;
+    const pending = this.#count - this.#counted;
+    this.#counted = this.#count;
     for (const ewma of [this.#m1, this.#m5, this.#m15]) {
       ewma.update(pending);
       ewma.tickMany(missed);
