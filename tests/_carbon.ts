@@ -1,18 +1,25 @@
 /**
  * Test harness: real carbon-cache instances (and carbon-c-relay) on
  * loopback ports in temporary directories, with a 1-second retention, and
- * a reader for the whisper files they write.
+ * a reader for the whisper files they write. Uses only `node:` modules, so
+ * it runs under Deno and Node alike.
  *
  * @module
  */
 
+import { type ChildProcess, execFile, spawn } from "node:child_process";
+import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { mkdir } from "node:fs/promises";
+import { type AddressInfo, connect, createServer } from "node:net";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
+import process from "node:process";
 
 /** Whether an executable is on the PATH. */
 export function haveBinary(name: string): boolean {
-  for (const dir of (Deno.env.get("PATH") ?? "").split(":")) {
+  for (const dir of (process.env.PATH ?? "").split(":")) {
     try {
-      if (Deno.statSync(join(dir, name)).isFile) return true;
+      if (statSync(join(dir, name)).isFile()) return true;
     } catch {
       // Not in this directory.
     }
@@ -30,30 +37,45 @@ export function skipWithout(...binaries: string[]): string | false {
   const reason = `SKIPPED: ${
     missing.join(", ")
   } not installed (apt-get install graphite-carbon python3-whisper carbon-c-relay)`;
-  if (Deno.env.get("CI") === "true") return false;
+  if (process.env.CI === "true") return false;
   console.warn(reason);
   return reason;
 }
 
 /** A free TCP port on 127.0.0.1 (listen on port 0, close, reuse the number). */
-export function freePort(): number {
-  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
-  const port = (listener.addr as Deno.NetAddr).port;
-  listener.close();
-  return port;
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.on("error", reject);
+    server.listen(0, "127.0.0.1", () => {
+      const { port } = server.address() as AddressInfo;
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+/** Whether something accepts connections on `port`. */
+function listening(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = connect({ host: "127.0.0.1", port });
+    socket.on("connect", () => {
+      socket.destroy();
+      resolve(true);
+    });
+    socket.on("error", () => resolve(false));
+  });
 }
 
 /** Resolves once something accepts connections on `port`, or throws after `timeoutMs`. */
 export async function waitForPort(port: number, timeoutMs = 20_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
-    try {
-      const conn = await Deno.connect({ hostname: "127.0.0.1", port });
-      conn.close();
-      return;
-    } catch {
-      await new Promise((resolve) => setTimeout(resolve, 100));
-    }
+    if (await listening(port)) return;
+    await sleep(100);
   }
   throw new Error(`nothing listened on 127.0.0.1:${port} within ${timeoutMs} ms`);
 }
@@ -62,39 +84,40 @@ export async function waitForPort(port: number, timeoutMs = 20_000): Promise<voi
 async function waitForPortClosed(port: number, timeoutMs = 20_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
-    try {
-      const conn = await Deno.connect({ hostname: "127.0.0.1", port });
-      conn.close();
-      await new Promise((resolve) => setTimeout(resolve, 100));
-    } catch {
-      return;
-    }
+    if (!(await listening(port))) return;
+    await sleep(100);
   }
   throw new Error(`127.0.0.1:${port} still listened after ${timeoutMs} ms`);
+}
+
+/** Starts a quiet child process; its `exited` promise resolves when it ends. */
+function start(command: string, args: string[]): { child: ChildProcess; exited: Promise<void> } {
+  const child = spawn(command, args, { stdio: "ignore" });
+  const exited = new Promise<void>((resolve) => {
+    child.on("exit", () => resolve());
+    child.on("error", () => resolve());
+  });
+  return { child, exited };
 }
 
 /** One whisper point: seconds since the epoch and value. */
 export type Point = [timestamp: number, value: number];
 
 /**
- * Reads every stored point of a whisper file (format: big-endian header,
- * archive table, then `(u32 timestamp, f64 value)` points), sorted by time.
+ * Reads every stored point of a whisper file's first (finest) archive
+ * (format: big-endian header, archive table, then `(u32 timestamp, f64
+ * value)` points), sorted by time.
  */
 export function readWhisper(path: string): Point[] {
-  const bytes = Deno.readFileSync(path);
+  const bytes = readFileSync(path);
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  const archiveCount = view.getUint32(12);
+  const offset = view.getUint32(16);
+  const count = view.getUint32(24);
   const points = new Map<number, number>();
-  for (let a = 0; a < archiveCount; a++) {
-    const info = 16 + a * 12;
-    const offset = view.getUint32(info);
-    const count = view.getUint32(info + 8);
-    for (let i = 0; i < count; i++) {
-      const at = offset + i * 12;
-      const timestamp = view.getUint32(at);
-      if (timestamp !== 0 && !points.has(timestamp)) points.set(timestamp, view.getFloat64(at + 4));
-    }
-    break; // The first archive has the finest resolution; the tests use one.
+  for (let i = 0; i < count; i++) {
+    const at = offset + i * 12;
+    const timestamp = view.getUint32(at);
+    if (timestamp !== 0 && !points.has(timestamp)) points.set(timestamp, view.getFloat64(at + 4));
   }
   return [...points].sort((x, y) => x[0] - y[0]);
 }
@@ -105,7 +128,7 @@ export class Carbon {
   readonly dir: string;
   /** The plaintext line port. */
   readonly port: number;
-  #child: Deno.ChildProcess | undefined;
+  #process: { child: ChildProcess; exited: Promise<void> } | undefined;
 
   private constructor(dir: string, port: number) {
     this.dir = dir;
@@ -114,12 +137,12 @@ export class Carbon {
 
   /** Makes the directory and config on free loopback ports and starts carbon-cache. */
   static async start(): Promise<Carbon> {
-    const dir = await Deno.makeTempDir({ prefix: "scales-carbon-" });
-    const port = freePort();
-    const pickle = freePort();
-    const query = freePort();
-    for (const sub of ["whisper", "log", "pid", "lists"]) await Deno.mkdir(join(dir, sub));
-    await Deno.writeTextFile(
+    const dir = mkdtempSync(join(tmpdir(), "scales-carbon-"));
+    const port = await freePort();
+    const pickle = await freePort();
+    const query = await freePort();
+    for (const sub of ["whisper", "log", "pid", "lists"]) await mkdir(join(dir, sub));
+    writeFileSync(
       join(dir, "carbon.conf"),
       `[cache]
 STORAGE_DIR = ${dir}/
@@ -149,7 +172,7 @@ WHISPER_AUTOFLUSH = False
 WHISPER_FALLOCATE_CREATE = False
 `,
     );
-    await Deno.writeTextFile(
+    writeFileSync(
       join(dir, "storage-schemas.conf"),
       "[all]\npattern = .*\nretentions = 1s:1h\n",
     );
@@ -158,57 +181,44 @@ WHISPER_FALLOCATE_CREATE = False
     return carbon;
   }
 
-  /** Starts carbon-cache (again) on the same port and data. */
+  /** Starts carbon-cache (again, in the foreground) on the same port and data. */
   async restart(): Promise<void> {
-    if (this.#child !== undefined) throw new Error("carbon-cache is already running");
-    this.#child = new Deno.Command("carbon-cache", {
-      args: [
-        `--config=${join(this.dir, "carbon.conf")}`,
-        `--pidfile=${join(this.dir, "pid", "carbon.pid")}`,
-        `--logdir=${join(this.dir, "log")}`,
-        "--nodaemon",
-        "start",
-      ],
-      stdin: "null",
-      stdout: "null",
-      stderr: "null",
-    }).spawn();
+    if (this.#process !== undefined) throw new Error("carbon-cache is already running");
+    this.#process = start("carbon-cache", [
+      `--config=${join(this.dir, "carbon.conf")}`,
+      `--pidfile=${join(this.dir, "pid", "carbon.pid")}`,
+      `--logdir=${join(this.dir, "log")}`,
+      "--nodaemon",
+      "start",
+    ]);
     await waitForPort(this.port);
   }
 
-  /** Stops carbon-cache with SIGTERM (it writes its cache out first) and waits for it. */
+  /** Stops carbon-cache with SIGTERM and waits until it is gone. */
   async stop(): Promise<void> {
-    const child = this.#child;
-    if (child === undefined) return;
-    this.#child = undefined;
-    try {
-      child.kill("SIGTERM");
-    } catch {
-      // Already gone.
-    }
-    await child.status;
+    const running = this.#process;
+    if (running === undefined) return;
+    this.#process = undefined;
+    running.child.kill("SIGTERM");
+    await running.exited;
     await waitForPortClosed(this.port);
-  }
-
-  /** Sends SIGTERM and removes the directory without waiting: for `unload` handlers. */
-  killSync(): void {
-    try {
-      this.#child?.kill("SIGTERM");
-    } catch {
-      // Already gone.
-    }
-    this.#child = undefined;
-    try {
-      Deno.removeSync(this.dir, { recursive: true });
-    } catch {
-      // Already removed.
-    }
   }
 
   /** Stops carbon-cache and removes its directory. */
   async dispose(): Promise<void> {
     await this.stop();
-    await Deno.remove(this.dir, { recursive: true }).catch(() => {});
+    rmSync(this.dir, { recursive: true, force: true });
+  }
+
+  /**
+   * Kills carbon-cache (SIGKILL: it cannot write into the directory while
+   * shutting down) and removes the directory without waiting: for `unload`
+   * handlers.
+   */
+  killSync(): void {
+    this.#process?.child.kill("SIGKILL");
+    this.#process = undefined;
+    rmSync(this.dir, { recursive: true, force: true });
   }
 
   /** The whisper file of a metric name. */
@@ -220,8 +230,8 @@ WHISPER_FALLOCATE_CREATE = False
   series(): string[] {
     const names: string[] = [];
     const walk = (dir: string, prefix: string) => {
-      for (const entry of Deno.readDirSync(dir)) {
-        if (entry.isDirectory) walk(join(dir, entry.name), `${prefix}${entry.name}.`);
+      for (const entry of readdirSync(dir, { withFileTypes: true })) {
+        if (entry.isDirectory()) walk(join(dir, entry.name), `${prefix}${entry.name}.`);
         else if (entry.name.endsWith(".wsp")) names.push(prefix + entry.name.slice(0, -4));
       }
     };
@@ -234,7 +244,7 @@ WHISPER_FALLOCATE_CREATE = False
     try {
       return readWhisper(this.whisperPath(name));
     } catch (error) {
-      if (error instanceof Deno.errors.NotFound) return [];
+      if ((error as { code?: string }).code === "ENOENT") return [];
       throw error;
     }
   }
@@ -247,51 +257,61 @@ WHISPER_FALLOCATE_CREATE = False
     const deadline = Date.now() + timeoutMs;
     while (Date.now() < deadline) {
       if (check()) return true;
-      await new Promise((resolve) => setTimeout(resolve, 100));
+      await sleep(100);
     }
     return check();
   }
 }
 
 /** The points of a metric as `whisper-fetch --json` reports them, non-null only. */
-export async function whisperFetch(path: string, from: number, until: number): Promise<Point[]> {
-  const output = await new Deno.Command("whisper-fetch", {
-    args: ["--from", String(from), "--until", String(until), "--json", path],
-    stdout: "piped",
-    stderr: "piped",
-  }).output();
-  if (!output.success) throw new Error(new TextDecoder().decode(output.stderr));
-  const json = JSON.parse(new TextDecoder().decode(output.stdout)) as {
-    start: number;
-    step: number;
-    values: Array<number | null>;
-  };
-  const points: Point[] = [];
-  json.values.forEach((value, i) => {
-    if (value !== null) points.push([json.start + i * json.step, value]);
+export function whisperFetch(path: string, from: number, until: number): Promise<Point[]> {
+  return new Promise((resolve, reject) => {
+    execFile(
+      "whisper-fetch",
+      ["--from", String(from), "--until", String(until), "--json", path],
+      (error, stdout, stderr) => {
+        if (error) {
+          reject(new Error(`whisper-fetch failed: ${stderr || error.message}`));
+          return;
+        }
+        const json = JSON.parse(String(stdout)) as {
+          start: number;
+          step: number;
+          values: Array<number | null>;
+        };
+        const points: Point[] = [];
+        json.values.forEach((value, i) => {
+          if (value !== null) points.push([json.start + i * json.step, value]);
+        });
+        resolve(points);
+      },
+    );
   });
-  return points;
 }
 
 /** A running carbon-c-relay with consistent hashing over some carbon-caches. */
 export class Relay {
   /** Its plaintext listen port. */
   readonly port: number;
-  readonly #child: Deno.ChildProcess;
+  readonly #process: { child: ChildProcess; exited: Promise<void> };
   readonly #dir: string;
 
-  private constructor(port: number, child: Deno.ChildProcess, dir: string) {
+  private constructor(
+    port: number,
+    process: { child: ChildProcess; exited: Promise<void> },
+    dir: string,
+  ) {
     this.port = port;
-    this.#child = child;
+    this.#process = process;
     this.#dir = dir;
   }
 
   /** Starts carbon-c-relay on a free loopback port with `carbon_ch` over `ports`. */
   static async start(ports: number[]): Promise<Relay> {
-    const dir = await Deno.makeTempDir({ prefix: "scales-relay-" });
-    const port = freePort();
+    const dir = mkdtempSync(join(tmpdir(), "scales-relay-"));
+    const port = await freePort();
     const config = join(dir, "relay.conf");
-    await Deno.writeTextFile(
+    writeFileSync(
       config,
       `listen type linemode 127.0.0.1:${port} proto tcp;\n` +
         // carbon_ch hashes host and instance, not the port: name the instances.
@@ -300,13 +320,11 @@ export class Relay {
         };\n` +
         `match * send to c stop;\n`,
     );
-    const child = new Deno.Command("carbon-c-relay", {
-      args: ["-f", config, "-s", "-w", "1", "-l", join(dir, "relay.log")],
-      stdin: "null",
-      stdout: "null",
-      stderr: "null",
-    }).spawn();
-    const relay = new Relay(port, child, dir);
+    const relay = new Relay(
+      port,
+      start("carbon-c-relay", ["-f", config, "-s", "-w", "1", "-l", join(dir, "relay.log")]),
+      dir,
+    );
     await waitForPort(port).catch(async (error) => {
       await relay.dispose();
       throw error;
@@ -316,12 +334,8 @@ export class Relay {
 
   /** Stops the relay and removes its directory. */
   async dispose(): Promise<void> {
-    try {
-      this.#child.kill("SIGTERM");
-    } catch {
-      // Already gone.
-    }
-    await this.#child.status;
-    await Deno.remove(this.#dir, { recursive: true }).catch(() => {});
+    this.#process.child.kill("SIGTERM");
+    await this.#process.exited;
+    rmSync(this.#dir, { recursive: true, force: true });
   }
 }
