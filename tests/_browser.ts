@@ -1,12 +1,13 @@
 /**
  * Headless Chromium for the viewer's browser test, driven by
- * `npm:playwright-core` (which works under Deno), with a fresh profile.
+ * `playwright-core` (which works under Deno and Node), with a fresh profile.
  *
  * @module
  */
 
-// deno-lint-ignore no-import-prefix
-import { type BrowserContext, chromium } from "npm:playwright-core@1.65.1";
+import { mkdir } from "node:fs/promises";
+import { join } from "node:path";
+import { type BrowserContext, chromium } from "playwright-core";
 
 /** Where Debian installs Chromium. */
 export const CHROMIUM = "/usr/bin/chromium";
@@ -24,8 +25,8 @@ const ARGS = [
 
 /** Launches Chromium with a fresh user data dir under `dir`. Close the context when done. */
 export async function launchBrowser(dir: string): Promise<BrowserContext> {
-  const profile = `${dir}/profile`;
-  await Deno.mkdir(profile, { recursive: true });
+  const profile = join(dir, "profile");
+  await mkdir(profile, { recursive: true });
   return await chromium.launchPersistentContext(profile, {
     executablePath: CHROMIUM,
     headless: true,

@@ -1,7 +1,6 @@
 /**
  * Test helpers for the viewer's Prometheus output: stats with fixed
- * snapshots (exact expected text), and the external binaries (`promtool`,
- * `prometheus`), which are skipped loudly when missing and required on CI.
+ * snapshots (exact expected text), and `promtool`.
  *
  * @module
  */
@@ -14,6 +13,9 @@ import {
   type StatKind,
   type StatSpec,
 } from "@scales/core";
+import { run } from "./_system.ts";
+
+export { freePort, skipUnless } from "./_system.ts";
 
 /** A stat whose snapshot is always `value` (or whose read throws `value` when it is an Error). */
 export function FixedStat<N extends string>(
@@ -72,51 +74,9 @@ export const METER_SNAPSHOT = {
   unit: "per second",
 } as const;
 
-/** Whether `path` is an executable file. */
-export async function hasBinary(path: string): Promise<boolean> {
-  try {
-    const info = await Deno.stat(path);
-    return info.isFile && ((info.mode ?? 0o111) & 0o111) !== 0;
-  } catch {
-    return false;
-  }
-}
-
-/**
- * The `skip` option for a test that needs `path`: `false` when it exists;
- * a reason (and a loud warning) when it is missing; and on CI
- * (`CI=true`) `false` anyway, so the test runs and fails.
- */
-export async function skipUnless(path: string): Promise<string | false> {
-  if (await hasBinary(path)) return false;
-  if (Deno.env.get("CI") === "true") return false;
-  const reason = `SKIPPED: ${path} is not installed (required when CI=true)`;
-  console.warn(`\n*** ${reason} ***\n`);
-  return reason;
-}
-
 /** Runs `promtool check metrics` on `text`; returns its exit code and output. */
-export async function promtoolCheck(text: string): Promise<{ code: number; output: string }> {
-  const child = new Deno.Command("/usr/bin/promtool", {
-    args: ["check", "metrics"],
-    stdin: "piped",
-    stdout: "piped",
-    stderr: "piped",
-  }).spawn();
-  const writer = child.stdin.getWriter();
-  await writer.write(new TextEncoder().encode(text));
-  await writer.close();
-  const { code, stdout, stderr } = await child.output();
-  const decoder = new TextDecoder();
-  return { code, output: decoder.decode(stdout) + decoder.decode(stderr) };
-}
-
-/** A free loopback TCP port (bound then released). */
-export function freePort(): number {
-  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
-  const { port } = listener.addr as Deno.NetAddr;
-  listener.close();
-  return port;
+export function promtoolCheck(text: string): Promise<{ code: number; output: string }> {
+  return run("/usr/bin/promtool", ["check", "metrics"], text);
 }
 
 /**
