@@ -96,14 +96,14 @@ export { errors, snapshot };
 
 /**
  * The viewer servers: `serveInBackground` (the node:http seam), and the
- * statsHandler mounted in an existing node:http server with the adapter that
- * the README's Node section shows (keep the two the same).
+ * statsHandler mounted in an existing node:http server with toNodeListener,
+ * as the README's Node section shows (keep the two the same).
  */
 const SERVER = `
 import assert from "node:assert/strict";
 import { createServer } from "node:http";
 import { collection, IntStat, reset } from "@scales/core";
-import { serveInBackground, statsHandler } from "@scales/core/http";
+import { serveInBackground, statsHandler, toNodeListener } from "@scales/core/http";
 
 reset();
 const STATS = collection("/web", IntStat("errors"), IntStat("success"));
@@ -127,25 +127,12 @@ STATS.success += 3;
   }
 }
 
-// 2. The viewer mounted in an existing node:http server (the README's adapter).
-const stats = statsHandler({ serverName: "my-app" }); // serves /status/ and /metrics
-
-async function serveStats(req, res) {
-  const headers = new Headers();
-  for (const [name, value] of Object.entries(req.headers)) {
-    for (const v of [value ?? []].flat()) headers.append(name, v);
-  }
-  const request = new Request(new URL(req.url ?? "/", \`http://\${req.headers.host}\`), {
-    method: req.method,
-    headers,
-  });
-  const response = stats(request);
-  res.writeHead(response.status, Object.fromEntries(response.headers));
-  res.end(Buffer.from(await response.arrayBuffer()));
-}
+// 2. The viewer mounted in an existing node:http server (the README's toNodeListener).
+const stats = toNodeListener(statsHandler({ serverName: "my-app" })); // /status/ and /metrics
+const isStats = (url = "/") => url.startsWith("/status/") || url.startsWith("/metrics");
 
 const app = createServer((req, res) => {
-  if (req.url?.startsWith("/status/") || req.url === "/metrics") return void serveStats(req, res);
+  if (isStats(req.url)) return void stats(req, res);
   res.end("hello from the app\\n");
 });
 await new Promise((resolve) => app.listen(0, "127.0.0.1", resolve));
