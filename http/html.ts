@@ -1,7 +1,17 @@
 /**
  * The viewer's HTML page: one self-contained document (inline CSS and
  * script, both under a per-response CSP nonce) that works with JavaScript
- * off and, with it on, adds live filtering and auto-refresh.
+ * off and, with it on, adds live filtering, auto-refresh and charts.
+ *
+ * Charts: while auto-refresh is on, the page's script keeps the last 60
+ * values of each numeric leaf (for at most 3,000 leaves) in the tab's
+ * memory and draws them as inline SVG, with no library: a sparkline in a
+ * `<td class="spark">` after each leaf, and one chart in a
+ * `<td class="chart">` after the table of each distribution (its median to
+ * 99.9th percentile) and each meter (m1, m5, m15). The server keeps no
+ * history: charts start with the first refresh after the page opens, and
+ * nothing is sampled while no page is open. With JavaScript off there are
+ * no charts.
  *
  * Page structure, for scripts that build on it:
  * - `<main id="stats">` holds the tree; auto-refresh replaces its children.
@@ -64,6 +74,22 @@ td.err{color:var(--err)}
 td.d{padding:0}
 .empty{color:var(--muted)}
 [hidden]{display:none!important}
+td.spark,td.chart{padding:.15rem .4rem;vertical-align:middle}
+td.chart{vertical-align:top}
+svg.spark{display:block;width:64px;height:16px}
+svg.chart{display:block;width:160px;height:44px;border-bottom:1px solid var(--line)}
+svg polyline{fill:none;stroke-width:1.25;stroke-linejoin:round;vector-effect:non-scaling-stroke}
+svg.spark polyline{stroke:var(--link)}
+.k{font-size:.7rem;color:var(--muted);white-space:nowrap}
+.k span+span{margin-left:.3rem}
+.l0{stroke:#3fb950;color:#3fb950}.l1{stroke:#58a6ff;color:#58a6ff}.l2{stroke:#a371f7;color:#a371f7}
+.l3{stroke:#d29922;color:#d29922}.l4{stroke:#f0883e;color:#f0883e}.l5{stroke:#f85149;color:#f85149}
+@media (max-width:640px){body{padding:0 .5rem 2rem}input[type=search]{min-width:0;flex:1 1 10rem}
+.formats{margin-left:0}.c{margin-left:0;padding-left:.4rem}
+table.stats,table.stats>tbody,table.stats>tbody>tr{display:block}
+table.stats>tbody>tr>th{display:block;padding-top:.2rem}
+table.stats>tbody>tr>td{display:inline-block;padding-left:.8rem}
+svg.spark{width:48px}}
 `;
 
 const SCRIPT = `
@@ -82,6 +108,89 @@ const SCRIPT = `
       if (!e.dataset.name.toLowerCase().includes(t)) continue;
       for (let a = e; a && a !== main; a = a.parentElement) a.hidden = false;
       for (const d of e.querySelectorAll("[data-name]")) d.hidden = false;
+    }
+  };
+  // Charts: each refresh appends every numeric leaf's value to its series
+  // (the last KEEP values, for at most MAX series), then draws a sparkline
+  // beside the leaf; a PmfStat's percentiles and a MeterStat's m1/m5/m15
+  // share one chart beside their table instead.
+  const NS = "http://www.w3.org/2000/svg", KEEP = 60, MAX = 3000;
+  const GROUPS = [
+    [["median", "75percentile", "95percentile", "98percentile", "99percentile", "999percentile"],
+      ["p50", "p75", "p95", "p98", "p99", "p99.9"]],
+    [["m1", "m5", "m15"], ["m1", "m5", "m15"]],
+  ];
+  let series = new Map();
+  const svg = (cls, width, height, lines, label) => {
+    const box = document.createElementNS(NS, "svg");
+    box.setAttribute("class", cls);
+    box.setAttribute("viewBox", "0 0 " + width + " " + height);
+    box.setAttribute("preserveAspectRatio", "none");
+    box.setAttribute("role", "img");
+    box.setAttribute("aria-label", label);
+    let lo = Infinity, hi = -Infinity;
+    for (const [values] of lines) for (const v of values) { lo = Math.min(lo, v); hi = Math.max(hi, v); }
+    if (cls === "chart") lo = Math.min(lo, 0);
+    const span = hi - lo || 1;
+    for (const [values, line] of lines) {
+      const step = width / Math.max(1, values.length - 1);
+      const points = values.map((v, i) =>
+        (i * step).toFixed(1) + "," + (height - 1 - (v - lo) / span * (height - 2)).toFixed(1));
+      const poly = document.createElementNS(NS, "polyline");
+      poly.setAttribute("points", points.join(" "));
+      if (line) poly.setAttribute("class", line);
+      box.append(poly);
+    }
+    const title = document.createElementNS(NS, "title");
+    title.textContent = label;
+    box.append(title);
+    return box;
+  };
+  const cell = (cls, ...children) => {
+    const td = document.createElement("td");
+    td.className = cls;
+    td.append(...children);
+    return td;
+  };
+  const chart = () => {
+    const next = new Map(), groups = new Map(), leaves = [];
+    for (const td of main.querySelectorAll("td[data-value]")) {
+      if (next.size >= MAX) break;
+      const id = td.dataset.path + " " + (td.dataset.keys || "");
+      const values = series.get(id) || [];
+      values.push(Number(td.dataset.value));
+      if (values.length > KEEP) values.shift();
+      next.set(id, values);
+      const keys = td.dataset.keys ? JSON.parse(td.dataset.keys) : [];
+      const field = keys.pop();
+      const group = GROUPS.find(([fields]) => fields.includes(field));
+      if (!group) { leaves.push([td, values]); continue; }
+      const gid = td.dataset.path + " " + JSON.stringify(keys);
+      if (!groups.has(gid)) groups.set(gid, { td, group, values: {} });
+      groups.get(gid).values[field] = values;
+    }
+    series = next;
+    for (const [td, values] of leaves) {
+      if (values.length < 2) continue;
+      const box = svg("spark", 64, 16, [[values, ""]], "recent values of " + td.dataset.path);
+      td.nextElementSibling?.classList.contains("spark")
+        ? td.nextElementSibling.replaceChildren(box) : td.after(cell("spark", box));
+    }
+    for (const { td, group: [fields, names], values } of groups.values()) {
+      const lines = fields.map((f, i) => [values[f], "l" + i]).filter(([v]) => v);
+      if (lines.length !== fields.length || lines[0][0].length < 2) continue;
+      const holder = td.closest("table").parentElement;
+      const key = document.createElement("div");
+      key.className = "k";
+      key.append(...names.map((n, i) => {
+        const s = document.createElement("span");
+        s.className = "l" + i;
+        s.textContent = n;
+        return s;
+      }));
+      const box = svg("chart", 160, 44, lines, names.join(", ") + " of " + td.dataset.path);
+      holder.nextElementSibling?.classList.contains("chart")
+        ? holder.nextElementSibling.replaceChildren(box, key) : holder.after(cell("chart", box, key));
     }
   };
   let timer = 0;
@@ -104,6 +213,7 @@ const SCRIPT = `
           const x = scrollX, y = scrollY;
           main.replaceChildren(...next.childNodes);
           filter();
+          if (auto.checked) chart();
           scrollTo(x, y);
         }
       }
@@ -124,6 +234,7 @@ const SCRIPT = `
   auto.addEventListener("change", sync);
   every.addEventListener("change", sync);
   filter();
+  if (auto.checked) chart();
   schedule();
 })();
 `;
