@@ -1,6 +1,7 @@
 /**
  * The viewer demo: a small simulated server whose stats change all the
- * time, served by the stats viewer.
+ * time, with the runtime stats on (`/process`), served by the stats viewer.
+ * Open the printed URL: auto-refresh is on, so sparklines and charts fill in.
  *
  * ```sh
  * deno task serve-stats            # http://127.0.0.1:8765/status/
@@ -12,6 +13,7 @@
 
 import {
   collection,
+  collectRuntimeStats,
   defineStats,
   HistogramAggregationStat,
   init,
@@ -107,6 +109,8 @@ class Worker {
 
 const processor = new Processor(4);
 
+collectRuntimeStats();
+
 /** A request with a log-normal latency around 20 ms. */
 function simulateRequest(): void {
   const path = PATHS[Math.floor(Math.random() * PATHS.length)];
@@ -134,7 +138,7 @@ setInterval(() => {
 }, 100);
 
 const server = await serveInBackground(parsePort(Deno.args), { serverName: "demo server" });
-console.log(`stats viewer: ${server.url}`);
+console.log(`stats viewer: ${server.url}?refresh=2`);
 console.log(`prometheus:   http://127.0.0.1:${server.addr.port}/metrics`);
 Deno.addSignalListener("SIGINT", () => {
   server.shutdown().finally(() => Deno.exit(0));
