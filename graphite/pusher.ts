@@ -156,6 +156,8 @@ export class GraphitePusher implements AsyncDisposable {
   #retryTimer: ReturnType<typeof setTimeout> | undefined;
   #draining: Promise<boolean> | undefined;
   #closed = false;
+  /** Set when close() passed its deadline: the drain loop stops trying. */
+  #abandoned = false;
   #dropping = false;
 
   /**
@@ -414,6 +416,7 @@ export class GraphitePusher implements AsyncDisposable {
       this.#error("final flush failed", error);
     } finally {
       clearTimeout(timer);
+      this.#abandoned = true;
       this.#connection?.close();
       this.#connection = undefined;
       this.#recent = [];
@@ -479,6 +482,7 @@ export class GraphitePusher implements AsyncDisposable {
 
   async #drain(): Promise<boolean> {
     while (this.#queue.length > 0 || this.#resend.length > 0) {
+      if (this.#abandoned) return false;
       const now = this.#clock();
       if (now < this.#retryAt) {
         this.#scheduleRetry(this.#retryAt - now);

@@ -300,6 +300,19 @@ describe("GraphitePusher outages", () => {
     assert.equal(graphiteStats().queued, 0);
     restore();
   });
+  it("close() stops trying at its deadline, even with a write still hanging", async () => {
+    reset();
+    const restore = quietly();
+    const graphite = new FakeGraphite(Infinity, true);
+    const pusher = new GraphitePusher("h", 1, "app", graphite.options({ writeTimeoutMs: 100 }));
+    void pusher.push({ x: 1 });
+    const started = Date.now();
+    assert.equal(await pusher.close(30), false);
+    assert.ok(Date.now() - started < 1_000, "close() was bounded by the write timeout");
+    assert.equal(graphite.attempts.length, 1, "no reconnect after the deadline");
+    assert.deepEqual([graphiteStats().droppedPushes, graphiteStats().queued], [1, 0]);
+    restore();
+  });
 });
 
 describe("GraphitePusher arguments", () => {
