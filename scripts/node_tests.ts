@@ -46,11 +46,7 @@ const NPM = join(ROOT, "npm");
  * process.env, and import npm packages by bare name (listed in package.json),
  * which work on both runtimes. Remove an entry once it is ported.
  */
-export const DENO_ONLY: Record<string, string> = {
-  "_carbon.ts":
-    "drives carbon-cache and carbon-c-relay with Deno.Command, Deno.listen, Deno.connect",
-  "graphite_format_test.ts": "one test reads Deno.hostname() (node:os hostname() works on both)",
-};
+export const DENO_ONLY: Record<string, string> = {};
 
 /** Why `name` (a test file in `dir`) cannot run under Node, or `undefined`. */
 function denoOnly(dir: string, name: string): string | undefined {
