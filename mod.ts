@@ -77,6 +77,11 @@ export {
   type StatNode,
 } from "./src/tree.ts";
 export { type Logger, setLogger } from "./src/log.ts";
+export {
+  collectRuntimeStats,
+  type RuntimeStats,
+  type RuntimeStatsOptions,
+} from "./src/runtime_stats.ts";
 export * from "./http/mod.ts";
 export * from "./graphite/mod.ts";
 export * from "./forensics/mod.ts";
