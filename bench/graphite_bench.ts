@@ -12,9 +12,8 @@
  *
  * @module
  */
-// Peers are bench-only, so they are pinned inline rather than added to deno.json.
-// deno-lint-ignore no-import-prefix
-import StatsD from "npm:hot-shots@17.1.1";
+// Peers are dev dependencies (package.json), never imported by the library.
+import StatsD from "hot-shots";
 import type { Snapshot } from "../src/stat.ts";
 import { setLogger } from "../src/log.ts";
 import { formatSnapshot, sanitizePrefix } from "../graphite/_format.ts";

@@ -95,6 +95,8 @@ export class PeriodicFileDumper implements AsyncDisposable {
   #finalDone = false;
 
   /**
+   * Makes a dumper for `path`; call {@linkcode PeriodicFileDumper.start} to begin.
+   *
    * @param path Where the JSON goes; a temporary file next to it is renamed over it.
    * @param options `periodMs` (default one minute) and `dumpOnExit` (default `true`).
    */

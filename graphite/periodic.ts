@@ -37,6 +37,8 @@ export class GraphitePeriodicPusher extends GraphitePusher {
   #timer: ReturnType<typeof setInterval> | undefined;
 
   /**
+   * Makes a periodic pusher; call {@linkcode GraphitePeriodicPusher.start} to begin.
+   *
    * @param host The Graphite host name or address.
    * @param port The plaintext port (usually 2003).
    * @param prefix Prepended to every name; default: the host name.

@@ -161,6 +161,9 @@ export class GraphitePusher implements AsyncDisposable {
   #dropping = false;
 
   /**
+   * Makes a pusher for `host:port`; nothing connects until the first push.
+   * Throws a `TypeError` or `RangeError` naming a bad argument.
+   *
    * @param host The Graphite host name or address.
    * @param port The plaintext port (carbon's `LINE_RECEIVER_PORT`, usually 2003).
    * @param prefix Prepended to every name, such as `my.server.prefix.` (the
