@@ -25,6 +25,7 @@ export type {
   StatSpec,
   StatValueOf,
 } from "./src/stat.ts";
+export { withMetricName } from "./src/stat.ts";
 export { DoubleStat, type GaugeValue, IntStat, Stat } from "./src/basic_stats.ts";
 export {
   DEFAULT_MAX_KEYS,
@@ -79,6 +80,7 @@ export {
 export { type Logger, setLogger } from "./src/log.ts";
 export {
   collectRuntimeStats,
+  DEFAULT_LOOP_RESOLUTION_MS,
   type RuntimeStats,
   type RuntimeStatsOptions,
 } from "./src/runtime_stats.ts";

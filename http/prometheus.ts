@@ -245,7 +245,8 @@ function walk(w: Writer, node: StatNode, prefix: string, snapshot: Snapshot | un
       value = snapshot[name];
       if (value === undefined) continue;
     }
-    let base = prefix === "" ? sanitizeMetricName(name) : `${prefix}_${sanitizeMetricName(name)}`;
+    let base = cell.metricName ??
+      (prefix === "" ? sanitizeMetricName(name) : `${prefix}_${sanitizeMetricName(name)}`);
     const first = base.charCodeAt(0);
     if (first >= 48 && first <= 57) base = `_${base}`;
     const path = node.path === "/" ? `/${name}` : `${node.path}/${name}`;

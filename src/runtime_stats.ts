@@ -22,6 +22,7 @@ import {
   type StatKind,
   type StatSpec,
   statSpec,
+  withMetricName,
 } from "./stat.ts";
 import { bindStat, ensureNode, onReset, removeNode, type StatNode } from "./tree.ts";
 
@@ -169,18 +170,36 @@ class Collector implements RuntimeStats {
       const cpu = reused(() => info.cpu());
       specs.push(
         Stat("residentMemoryBytes", () => memory().rss),
-        Stat("heapUsedBytes", () => memory().heapUsed),
-        Stat("heapTotalBytes", () => memory().heapTotal),
-        Stat("externalMemoryBytes", () => memory().external),
+        withMetricName(
+          Stat("heapUsedBytes", () => memory().heapUsed),
+          "nodejs_heap_size_used_bytes",
+        ),
+        withMetricName(
+          Stat("heapTotalBytes", () => memory().heapTotal),
+          "nodejs_heap_size_total_bytes",
+        ),
+        withMetricName(
+          Stat("externalMemoryBytes", () => memory().external),
+          "nodejs_external_memory_bytes",
+        ),
         counterReading("cpuUserSecondsTotal", () => cpu().user / 1e6),
         counterReading("cpuSystemSecondsTotal", () => cpu().system / 1e6),
       );
     }
-    specs.push(PmfStat("eventLoopDelaySeconds"));
+    specs.push(withMetricName(PmfStat("eventLoopDelaySeconds"), "nodejs_eventloop_lag_seconds"));
     if (info?.loopTimes !== undefined) {
-      specs.push(Stat("eventLoopUtilization", utilizationGauge(info.loopTimes)));
+      specs.push(
+        withMetricName(
+          Stat("eventLoopUtilization", utilizationGauge(info.loopTimes)),
+          "nodejs_eventloop_utilization",
+        ),
+      );
     }
-    if (info?.observeGc !== undefined) specs.push(NamedPmfDictStat("gcDurationSeconds"));
+    if (info?.observeGc !== undefined) {
+      specs.push(
+        withMetricName(NamedPmfDictStat("gcDurationSeconds"), "nodejs_gc_duration_seconds"),
+      );
+    }
 
     this.#node = ensureNode(path);
     const cells = new Map<string, StatCell>();
@@ -250,12 +269,12 @@ onReset(() => running?.stop());
  * | `startTimeSeconds` | process start, Unix seconds | `process_start_time_seconds` |
  * | `uptimeSeconds` | seconds since the start | `process_uptime_seconds` |
  * | `residentMemoryBytes` | resident set size | `process_resident_memory_bytes` |
- * | `heapUsedBytes`, `heapTotalBytes` | V8 heap in use, reserved | `process_heap_used_bytes`, … |
- * | `externalMemoryBytes` | memory of buffers and other native objects | `process_external_memory_bytes` |
+ * | `heapUsedBytes`, `heapTotalBytes` | V8 heap in use, reserved | `nodejs_heap_size_used_bytes`, `nodejs_heap_size_total_bytes` |
+ * | `externalMemoryBytes` | memory of buffers and other native objects | `nodejs_external_memory_bytes` |
  * | `cpuUserSecondsTotal`, `cpuSystemSecondsTotal` | CPU time (counters) | `process_cpu_user_seconds_total`, … |
- * | `eventLoopDelaySeconds` | a `PmfStat` of event-loop delay | `process_event_loop_delay_seconds` (summary) |
- * | `eventLoopUtilization` | fraction of time the loop was busy (Node) | `process_event_loop_utilization` |
- * | `gcDurationSeconds` | GC pauses by kind: `minor`, `major`, `incremental`, `weakcb` (Node) | `process_gc_duration_seconds{key=…}` |
+ * | `eventLoopDelaySeconds` | a `PmfStat` of event-loop delay | `nodejs_eventloop_lag_seconds` (summary) |
+ * | `eventLoopUtilization` | fraction of time the loop was busy (Node) | `nodejs_eventloop_utilization` |
+ * | `gcDurationSeconds` | GC pauses by kind: `minor`, `major`, `incremental`, `weakcb` (Node) | `nodejs_gc_duration_seconds{key=…}` |
  *
  * Gauges are functions read on each snapshot, so between snapshots only
  * one unref'd timer runs: every `resolutionMs` it records how late it woke

@@ -86,6 +86,12 @@ export interface StatCell<V = unknown> {
    * dict stats, the stat itself for distributions.
    */
   readonly stored?: unknown;
+  /**
+   * The Prometheus metric family to export this stat as, in place of the
+   * name built from its path (e.g. `nodejs_heap_size_used_bytes`). Set by
+   * {@linkcode withMetricName}.
+   */
+  metricName?: string;
   /** Present on aggregation stats: the aggregator that gathers from below. */
   readonly aggregator?: Aggregator;
   /** What `container.name` reads. */
@@ -131,6 +137,39 @@ export function statSpec<N extends string, V>(
 ): StatSpec<N, V> {
   checkName(name, type);
   return { name, type, kind, create };
+}
+
+/**
+ * The same spec, exported to Prometheus under `metricName` (a valid metric
+ * name, `[a-zA-Z_:][a-zA-Z0-9_:]*`) instead of the name built from its path.
+ * Runtime stats use it to land on the conventional `nodejs_*` names.
+ *
+ * @example
+ * ```ts
+ * import { collection, findNode, IntStat, reset, withMetricName } from "@scales/core";
+ * import { toPrometheusText } from "@scales/core/http";
+ * reset();
+ * collection("/web", withMetricName(IntStat("errors"), "http_errors"));
+ * toPrometheusText(findNode("/")!).includes("http_errors_total 0"); // true
+ * ```
+ */
+export function withMetricName<N extends string, V>(
+  spec: StatSpec<N, V>,
+  metricName: string,
+): StatSpec<N, V> {
+  if (!/^[a-zA-Z_:][a-zA-Z0-9_:]*$/.test(metricName)) {
+    throw new TypeError(
+      `metric name must match [a-zA-Z_:][a-zA-Z0-9_:]*, got ${JSON.stringify(metricName)}`,
+    );
+  }
+  return {
+    ...spec,
+    create: (context) => {
+      const cell = spec.create(context);
+      cell.metricName = metricName;
+      return cell;
+    },
+  };
 }
 
 /** The property type a spec gives its container. */

@@ -9,6 +9,7 @@ import {
   setLogger,
   Stat,
   StringDictStat,
+  withMetricName,
 } from "@scales/core";
 import { sanitizeMetricName, toPrometheusText } from "@scales/core/http";
 import {
@@ -259,5 +260,24 @@ describe("promtool check metrics", () => {
     } finally {
       setLogger(previous);
     }
+  });
+});
+
+describe("withMetricName", () => {
+  it("exports a stat under the given family name instead of its path", () => {
+    resetToEmptyTree();
+    const STATS = collection("/web", withMetricName(IntStat("errors"), "http_errors"));
+    STATS.errors = 4;
+    assert.equal(
+      toPrometheusText(findNode("/")!),
+      "# HELP http_errors_total /web/errors (IntStat)\n# TYPE http_errors_total counter\nhttp_errors_total 4\n",
+    );
+  });
+
+  it("rejects a name Prometheus would not accept", () => {
+    assert.throws(() => withMetricName(IntStat("errors"), "http-errors"), {
+      name: "TypeError",
+      message: 'metric name must match [a-zA-Z_:][a-zA-Z0-9_:]*, got "http-errors"',
+    });
   });
 });

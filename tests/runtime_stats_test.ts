@@ -103,12 +103,12 @@ describe("collectRuntimeStats", () => {
         "# TYPE process_start_time_seconds gauge",
         "# TYPE process_uptime_seconds gauge",
         "# TYPE process_resident_memory_bytes gauge",
-        "# TYPE process_heap_used_bytes gauge",
-        "# TYPE process_heap_total_bytes gauge",
-        "# TYPE process_external_memory_bytes gauge",
+        "# TYPE nodejs_heap_size_used_bytes gauge",
+        "# TYPE nodejs_heap_size_total_bytes gauge",
+        "# TYPE nodejs_external_memory_bytes gauge",
         "# TYPE process_cpu_user_seconds_total counter",
         "# TYPE process_cpu_system_seconds_total counter",
-        "# TYPE process_event_loop_delay_seconds summary",
+        "# TYPE nodejs_eventloop_lag_seconds summary",
       ]
     ) assert.ok(text.includes(`${line}\n`), `missing ${line}`);
     assert.ok(!text.includes("process_runtime"), "the runtime name is text, not exported");
