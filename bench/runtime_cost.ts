@@ -90,7 +90,7 @@ function option(name: string, fallback: string): string {
 const seconds = Number(option("seconds", "20"));
 const trials = Number(option("trials", "3"));
 const which = option("runtime", "both");
-const resolutions = option("resolutions", "20,10,50").split(",").map(Number);
+const resolutions = option("resolutions", "100,50,20").split(",").map(Number);
 const runtimes: Runtime[] = [];
 if (which === "deno" || which === "both") runtimes.push("deno");
 if (which === "node" || which === "both") {
