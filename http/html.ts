@@ -56,7 +56,8 @@ h1{font-size:1.15rem;margin:0 0 .25rem}
 h2{font-size:.95rem;margin:.6rem 0 .2rem}
 a{color:var(--link);text-decoration:none}a:hover{text-decoration:underline}
 .crumbs{font-family:ui-monospace,SFMono-Regular,Menlo,monospace}
-.crumbs a+a::before,.crumbs a+span::before{content:" / ";color:var(--muted)}
+.crumbs a+a::before,.crumbs a+span::before{content:"/";color:var(--muted)}
+.crumbs a:first-child+*::before{content:none}
 form{display:flex;flex-wrap:wrap;gap:.5rem;align-items:center;margin-top:.4rem}
 input[type=search]{min-width:18rem;padding:.2rem .4rem;font:inherit}
 input[type=number]{width:4.5rem;font:inherit}
