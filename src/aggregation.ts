@@ -51,26 +51,51 @@ const feeds = (cell: StatCell, ...types: string[]) => types.includes(cell.type);
 class SumCell extends AggregationCell<number> {
   readonly type = "SumAggregationStat";
   readonly kind: StatKind = "sum";
+  /** The sum of the finite values below. */
   total = 0;
+  /** How many stats below hold a finite number: at 0, `total` is exactly 0 again. */
+  finite = 0;
+  /** How many stats below hold `NaN`, `Infinity` and `-Infinity`, kept apart so the sum recovers. */
+  nan = 0;
+  positiveInfinite = 0;
+  negativeInfinite = 0;
   readonly aggregator: Aggregator = {
     accepts: (cell) => feeds(cell, "IntStat", "DoubleStat", "Stat"),
-    attach: (cell) => {
-      if (isNumber(cell.stored)) this.total += cell.stored;
-    },
-    detach: (cell) => {
-      if (isNumber(cell.stored)) this.total -= cell.stored;
-    },
+    attach: (cell) => this.add(cell.stored, 1),
+    detach: (cell) => this.add(cell.stored, -1),
     changed: (_key, oldValue, newValue) => {
-      this.total += (isNumber(newValue) ? newValue : 0) - (isNumber(oldValue) ? oldValue : 0);
+      if (
+        isNumber(oldValue) && isNumber(newValue) && oldValue - oldValue === 0 &&
+        newValue - newValue === 0
+      ) {
+        this.total += newValue - oldValue;
+      } else {
+        this.add(oldValue, -1);
+        this.add(newValue, 1);
+      }
     },
   };
 
+  /** Adds (`sign` 1) or takes out (`sign` -1) one stat's value. */
+  add(value: unknown, sign: 1 | -1): void {
+    if (!isNumber(value)) return;
+    if (value - value === 0) {
+      this.finite += sign;
+      this.total = this.finite === 0 ? 0 : this.total + sign * value;
+    } else if (value !== value) this.nan += sign;
+    else if (value > 0) this.positiveInfinite += sign;
+    else this.negativeInfinite += sign;
+  }
+
   get(): number {
+    if (this.nan > 0 || this.positiveInfinite > 0 && this.negativeInfinite > 0) return NaN;
+    if (this.positiveInfinite > 0) return Infinity;
+    if (this.negativeInfinite > 0) return -Infinity;
     return this.total;
   }
 
   snapshot(): SnapshotValue {
-    return this.total;
+    return this.get();
   }
 }
 
@@ -152,7 +177,9 @@ class IntDictSumCell extends AggregationCell<Readonly<Record<string, number>>> {
 /**
  * At an ancestor, the running sum of every same-named numeric stat
  * (`IntStat`, `DoubleStat`, or a `Stat` holding a number) in the containers
- * below it. Function gauges do not feed aggregations.
+ * below it. Function gauges do not feed aggregations. A stat below that
+ * holds `Infinity` or `NaN` makes the sum `Infinity` or `NaN` only while it
+ * does; once every stat below has left, the sum is exactly 0.
  *
  * @example
  * ```ts

@@ -130,6 +130,35 @@ describe("SumAggregationStat", () => {
     assert.equal(getStats("/a")?.n, 1);
   });
 
+  it("recovers from a child that was Infinity or NaN once it is finite again", () => {
+    reset();
+    collection("/a", SumAggregationStat("n"));
+    const x = collection("/a/x", DoubleStat("n"));
+    const y = collection("/a/y", Stat("n", 2));
+    x.n = Infinity;
+    assert.equal(getStats("/a")?.n, Infinity);
+    y.n = NaN;
+    assert.equal(getStats("/a")?.n, NaN);
+    y.n = -Infinity;
+    assert.equal(getStats("/a")?.n, NaN, "Infinity + -Infinity");
+    x.n = 1;
+    assert.equal(getStats("/a")?.n, -Infinity);
+    y.n = 2;
+    assert.equal(getStats("/a")?.n, 3);
+  });
+
+  it("is exactly 0 once every child that fed it has been released", () => {
+    reset();
+    collection("/a", SumAggregationStat("n"));
+    const first = {};
+    const second = {};
+    init(first, "/a/first", defineStats(DoubleStat("n"))).n = 0.1;
+    init(second, "/a/second", defineStats(DoubleStat("n"))).n = 0.2;
+    release(first);
+    release(second);
+    assert.deepEqual(getStats(), { a: { n: 0 } });
+  });
+
   it("cannot be assigned", () => {
     reset();
     const STATS = collection("/a", SumAggregationStat("n"));
