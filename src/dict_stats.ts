@@ -197,7 +197,8 @@ class IntDictCell extends DictCell<number> implements StatCell<IntDict> {
         }`,
       );
     }
-    const entry = this.entries.get(key) ?? this.entry(key);
+    // A number key from untyped code (`inc(res.status)`) is the same key as its string form.
+    const entry = this.entries.get(key) ?? this.entry(String(key));
     const old = entry.v;
     entry.v = old + n;
     if (this.aggregators !== null) notifyAggregators(this.aggregators, entry.k, old, old + n);

@@ -4,6 +4,7 @@ import {
   collection,
   getStats,
   IntDictStat,
+  IntDictSumAggregationStat,
   OVERFLOW_KEY,
   reset,
   setLogger,
@@ -51,6 +52,21 @@ describe("IntDictStat", () => {
     assert.equal("/c" in STATS.byPath, false);
     assert.deepEqual({ ...STATS.byPath }, { "/a": 1, "/b": 1 });
     assert.throws(() => delete STATS.byPath["/a"], TypeError);
+  });
+
+  it("counts a number key from untyped code under its string form, in the dict and its roll-up", () => {
+    reset();
+    collection("/web", IntDictSumAggregationStat("byStatus"));
+    const STATS = collection("/web/a", IntDictStat("byStatus"));
+    const inc = STATS.byStatus.inc as (key: unknown, n?: number) => void;
+    inc(404);
+    inc(404);
+    STATS.byStatus.inc("404");
+    STATS.byStatus["404"] += 1;
+    assert.equal(STATS.byStatus["404"], 4);
+    assert.deepEqual(getStats(), {
+      web: { byStatus: { "404": 4 }, a: { byStatus: { "404": 4 } } },
+    });
   });
 
   it("counts a key named like the inc method through inc", () => {
