@@ -80,14 +80,16 @@ export function collection<const S extends readonly StatSpec[]>(
   path: string,
   ...specs: S
 ): Stats<S> {
-  return bindAll(ensureNode(path), specs, {});
+  const node = ensureNode(path);
+  for (let up: StatNode | null = node; up !== null && !up.pinned; up = up.parent) up.pinned = true;
+  return bindAll(node, specs, {});
 }
 
 const owned = new WeakMap<object, StatNode>();
 
 function dropOwner(node: StatNode): void {
   node.owners -= 1;
-  if (node.owners === 0) removeNode(node);
+  if (node.owners === 0 && !node.pinned) removeNode(node);
 }
 
 const finalizer = new FinalizationRegistry<StatNode>(dropOwner);
@@ -188,7 +190,8 @@ export function initChild<const S extends readonly StatSpec[]>(
 /**
  * Takes an object's stats out of the tree (once no other object shares its
  * container), subtracting them from every aggregation above. Returns whether
- * the object had stats.
+ * the object had stats. A container that a {@linkcode collection} also uses
+ * (at its path or below) stays, with its stats.
  *
  * @example
  * ```ts

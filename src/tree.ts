@@ -25,6 +25,11 @@ export class StatNode {
   collapsed = false;
   /** How many owners (`init` objects) share this container; 0 for plain collections. */
   owners = 0;
+  /**
+   * Whether a `collection()` lives here or below: such a container stays in
+   * the tree when its last owner is released.
+   */
+  pinned = false;
 
   /** Makes a container; use {@linkcode ensureNode} to place one in the tree. */
   constructor(name: string, path: string, parent: StatNode | null) {

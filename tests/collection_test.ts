@@ -165,6 +165,30 @@ describe("per-object stats", () => {
     assert.deepEqual(getStats(), {});
   });
 
+  it("releasing an object leaves a collection declared at the same path in the tree", () => {
+    reset();
+    const WEB = collection("/web", IntStat("hits"));
+    const handler = {};
+    init(handler, "/web", defineStats(IntStat("requests"))).requests += 2;
+    const late = {};
+    init(late, "/api", defineStats(IntStat("requests")));
+    const API = collection("/api", IntStat("calls"));
+    const jobs = {};
+    init(jobs, "/jobs", defineStats(IntStat("started")));
+    const QUEUE = collection("/jobs/queue", IntStat("depth"));
+    release(handler);
+    release(late);
+    release(jobs);
+    WEB.hits += 1;
+    API.calls += 1;
+    QUEUE.depth += 3;
+    assert.deepEqual(getStats(), {
+      web: { hits: 1, requests: 2 },
+      api: { requests: 0, calls: 1 },
+      jobs: { started: 0, queue: { depth: 3 } },
+    });
+  });
+
   it("release returns false for an object without stats", () => {
     assert.equal(release({}), false);
   });
