@@ -122,7 +122,7 @@ class HistogramCell extends AggregationCell<Readonly<Record<string, number>>> {
   readonly kind: StatKind = "gaugeDict";
   readonly tally: Tally = new Tally();
   readonly aggregator: Aggregator = {
-    accepts: (cell) => feeds(cell, "Stat", "IntStat", "DoubleStat"),
+    accepts: (cell) => feeds(cell, "Stat", "IntStat", "DoubleStat", "StateTimeStat"),
     attach: (cell) => {
       if (isGaugeValue(cell.stored)) this.tally.add(String(cell.stored), 1);
     },
@@ -199,8 +199,10 @@ export function SumAggregationStat<N extends string>(name: N): StatSpec<N, numbe
 
 /**
  * At an ancestor, for each distinct value of the same-named gauges below
- * it, how many of them hold that value now. Values whose count drops to 0
- * disappear.
+ * it (`Stat`, `IntStat`, `DoubleStat`, or the current state of a
+ * `StateTimeStat`), how many of them hold that value now. Values whose count
+ * drops to 0 disappear. Values are counted by their string form, so `1` and
+ * `"1"` count together.
  *
  * @example
  * ```ts

@@ -9,6 +9,7 @@ import { joinPath } from "./path.ts";
 import {
   type Aggregator,
   type CellContext,
+  notifyAggregators,
   type SnapshotValue,
   type StatCell,
   type StatKind,
@@ -29,6 +30,11 @@ class StateTimeCell implements StatCell<string | null> {
     this.#path = context.path;
   }
 
+  /** The value aggregators see: the current state (a `HistogramAggregationStat` counts it). */
+  get stored(): string | null {
+    return this.#state;
+  }
+
   get(): string | null {
     return this.#state;
   }
@@ -43,8 +49,10 @@ class StateTimeCell implements StatCell<string | null> {
     }
     const now = performance.now();
     this.#close(now);
+    const old = this.#state;
     this.#state = value;
     this.#since = now;
+    if (this.aggregators !== null) notifyAggregators(this.aggregators, undefined, old, value);
   }
 
   #close(now: number): void {
@@ -64,7 +72,9 @@ class StateTimeCell implements StatCell<string | null> {
 /**
  * Milliseconds spent in each state of a small state machine. Assign the new
  * state on every change (`null` for none); a snapshot includes the time spent
- * so far in the current state. Reading the property gives the current state.
+ * so far in the current state. Reading the property gives the current state,
+ * and a same-named `HistogramAggregationStat` above counts the
+ * containers in each current state.
  *
  * @example
  * ```ts

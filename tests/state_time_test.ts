@@ -1,7 +1,17 @@
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
 import FakeTimers from "@sinonjs/fake-timers";
-import { collection, getStats, reset, StateTimeStat } from "@scales/core";
+import {
+  collection,
+  defineStats,
+  getStats,
+  HistogramAggregationStat,
+  init,
+  initChild,
+  release,
+  reset,
+  StateTimeStat,
+} from "@scales/core";
 
 function withFakeTime(body: (clock: FakeTimers.InstalledClock) => void): void {
   const clock = FakeTimers.install({ toFake: ["performance", "Date"] });
@@ -37,6 +47,26 @@ describe("StateTimeStat", () => {
       clock.tick(50);
       assert.equal(STATS.state, null);
       assert.deepEqual(getStats(), { connection: { state: { open: 10 } } });
+    });
+  });
+
+  it("feeds a HistogramAggregationStat above with its current state", () => {
+    withFakeTime((clock) => {
+      const processor = {};
+      init(processor, "/processor", defineStats(HistogramAggregationStat("state")));
+      const owners = [{}, {}, {}];
+      const threads = owners.map((thread, i) =>
+        initChild(thread, processor, `thread-${i}`, defineStats(StateTimeStat("state")))
+      );
+      threads[0]!.state = "waitingForTask";
+      threads[1]!.state = "waitingForTask";
+      threads[2]!.state = "performingTask";
+      clock.tick(10);
+      threads[2]!.state = "waitingForTask";
+      threads[1]!.state = null;
+      assert.deepEqual(getStats("/processor")?.state, { waitingForTask: 2 });
+      release(owners[0]!);
+      assert.deepEqual(getStats("/processor")?.state, { waitingForTask: 1 });
     });
   });
 
