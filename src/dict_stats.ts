@@ -13,6 +13,7 @@ import {
   type Aggregator,
   type CellContext,
   notifyAggregators,
+  setSnapshotKey,
   type SnapshotValue,
   type StatCell,
   type StatKind,
@@ -174,7 +175,7 @@ abstract class DictCell<T extends string | number> {
 
   snapshot(): SnapshotValue {
     const out: Record<string, T> = {};
-    for (const [key, entry] of this.entries) out[key] = entry.v;
+    for (const [key, entry] of this.entries) setSnapshotKey(out, key, entry.v);
     return out;
   }
 

@@ -14,6 +14,7 @@ import { Pmf, type PmfOptions } from "./pmf.ts";
 import {
   type Aggregator,
   type CellContext,
+  setSnapshotKey,
   type SnapshotValue,
   type StatCell,
   type StatKind,
@@ -92,7 +93,7 @@ class KeyedCell<T extends Pmf | Meter> implements StatCell<Record<string, T>> {
 
   snapshot(): SnapshotValue {
     const out: Record<string, SnapshotValue> = {};
-    for (const [key, item] of this.entries) out[key] = { ...item.snapshot() };
+    for (const [key, item] of this.entries) setSnapshotKey(out, key, { ...item.snapshot() });
     return out;
   }
 }

@@ -172,6 +172,27 @@ export function withMetricName<N extends string, V>(
   };
 }
 
+/**
+ * Sets `out[key] = value` as an own property even for the key `"__proto__"`,
+ * which a plain assignment would take as the object's prototype (on Node),
+ * dropping the key from the snapshot. Dict keys come from users and attackers
+ * (request paths), so every snapshot builder uses this.
+ */
+export function setSnapshotKey(
+  out: Record<string, SnapshotValue>,
+  key: string,
+  value: SnapshotValue,
+): void {
+  if (key === "__proto__") {
+    Object.defineProperty(out, key, {
+      value,
+      enumerable: true,
+      writable: true,
+      configurable: true,
+    });
+  } else out[key] = value;
+}
+
 /** The property type a spec gives its container. */
 export type StatValueOf<S> = S extends StatSpec<string, infer V> ? V : never;
 

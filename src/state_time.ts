@@ -10,6 +10,7 @@ import {
   type Aggregator,
   type CellContext,
   notifyAggregators,
+  setSnapshotKey,
   type SnapshotValue,
   type StatCell,
   type StatKind,
@@ -62,8 +63,10 @@ class StateTimeCell implements StatCell<string | null> {
 
   snapshot(): SnapshotValue {
     const out: Record<string, number> = Object.fromEntries(this.#totals);
-    if (this.#state !== null) {
-      out[this.#state] = (out[this.#state] ?? 0) + (performance.now() - this.#since);
+    const state = this.#state;
+    if (state !== null) {
+      const current = performance.now() - this.#since;
+      setSnapshotKey(out, state, (this.#totals.get(state) ?? 0) + current);
     }
     return out;
   }

@@ -7,7 +7,14 @@
 
 import { log } from "./log.ts";
 import { joinPath, parsePath } from "./path.ts";
-import type { Aggregator, Snapshot, SnapshotValue, StatCell, StatSpec } from "./stat.ts";
+import {
+  type Aggregator,
+  setSnapshotKey,
+  type Snapshot,
+  type SnapshotValue,
+  type StatCell,
+  type StatSpec,
+} from "./stat.ts";
 
 /** A container in the stat tree: its stats and its child containers. */
 export class StatNode {
@@ -190,8 +197,8 @@ export function readCell(cell: StatCell, path: string): SnapshotValue {
 /** A plain snapshot of `node`: its stats and, nested, its children. */
 export function snapshotNode(node: StatNode): Snapshot {
   const out: Snapshot = {};
-  for (const [name, cell] of node.cells) out[name] = readCell(cell, node.path);
-  for (const [name, child] of node.children) out[name] = snapshotNode(child);
+  for (const [name, cell] of node.cells) setSnapshotKey(out, name, readCell(cell, node.path));
+  for (const [name, child] of node.children) setSnapshotKey(out, name, snapshotNode(child));
   return out;
 }
 
