@@ -22,10 +22,18 @@ import {
   statSpec,
 } from "./stat.ts";
 
-/** What a `NamedPmfDictStat` property reads as: a `Pmf` per key, made on first use. */
+/**
+ * What a `NamedPmfDictStat` property reads as: a `Pmf` per key, made on first
+ * use. Reading the keys `then` and `toJSON` (which `await` and
+ * `JSON.stringify` probe) makes nothing; assign to them to create them.
+ */
 export type PmfDict = Record<string, Pmf>;
 
-/** What a `MeterDictStat` property reads as: a `Meter` per key, made on first use. */
+/**
+ * What a `MeterDictStat` property reads as: a `Meter` per key, made on first
+ * use. Reading the keys `then` and `toJSON` (which `await` and
+ * `JSON.stringify` probe) makes nothing; assign to them to create them.
+ */
 export type MeterDict = Record<string, Meter>;
 
 class KeyedCell<T extends Pmf | Meter> implements StatCell<Record<string, T>> {
@@ -46,7 +54,12 @@ class KeyedCell<T extends Pmf | Meter> implements StatCell<Record<string, T>> {
   ) {
     this.#where = joinPath(context.path, name);
     this.view = new Proxy({} as Record<string, T>, {
-      get: (target, key) => typeof key === "symbol" ? Reflect.get(target, key) : this.entry(key),
+      get: (target, key) => {
+        if (typeof key === "symbol") return Reflect.get(target, key);
+        // Probes by `await`/`return` and `JSON.stringify` must not make entries.
+        if (key === "then" || key === "toJSON") return this.entries.get(key);
+        return this.entry(key);
+      },
       set: (_target, key, value) => {
         if (typeof key === "symbol") return false;
         this.record(this.entry(key), value);

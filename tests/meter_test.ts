@@ -128,6 +128,17 @@ describe("MeterDictStat", () => {
     assert.equal(snapshot["/a"]!.count, 2);
   });
 
+  it("is not made thenable or given a toJSON key by await, return or JSON.stringify", async () => {
+    reset();
+    const STATS = collection("/web", MeterDictStat("hitsByPath"));
+    STATS.hitsByPath["/a"]!.mark();
+    const dict = await Promise.resolve(STATS.hitsByPath);
+    assert.equal(dict, STATS.hitsByPath);
+    assert.deepEqual(Object.keys(JSON.parse(JSON.stringify(STATS.hitsByPath))), ["/a"]);
+    assert.deepEqual(Object.keys(STATS.hitsByPath), ["/a"]);
+    assert.deepEqual(Object.keys(getStats("/web")?.hitsByPath ?? {}), ["/a"]);
+  });
+
   it("counts keys past the cap under the overflow key", () => {
     reset();
     const STATS = collection("/web", MeterDictStat("hitsByPath", { maxKeys: 1 }));
