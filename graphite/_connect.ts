@@ -20,9 +20,15 @@ export interface GraphiteConnection {
 
 /**
  * Opens a connection to `host:port`. Inject one into a pusher to test it
- * without a network, or to add TLS or a proxy.
+ * without a network, or to add TLS or a proxy. The pusher aborts `signal`
+ * when it stops waiting (the connect timeout, or `close()` past its
+ * deadline): stop connecting then.
  */
-export type GraphiteConnector = (host: string, port: number) => Promise<GraphiteConnection>;
+export type GraphiteConnector = (
+  host: string,
+  port: number,
+  signal?: AbortSignal,
+) => Promise<GraphiteConnection>;
 
 /** What the runtime seams provide. */
 export interface GraphiteRuntime {

@@ -16,7 +16,9 @@ interface DenoConn {
 }
 
 interface DenoApi {
-  connect(options: { hostname: string; port: number; transport: "tcp" }): Promise<DenoConn>;
+  connect(
+    options: { hostname: string; port: number; transport: "tcp"; signal?: AbortSignal },
+  ): Promise<DenoConn>;
   hostname(): string;
 }
 
@@ -70,8 +72,8 @@ class DenoConnection implements GraphiteConnection {
 
 /** The Deno runtime seam. */
 export const runtime: GraphiteRuntime = {
-  async connect(host, port) {
-    const conn = await deno.connect({ hostname: host, port, transport: "tcp" });
+  async connect(host, port, signal) {
+    const conn = await deno.connect({ hostname: host, port, transport: "tcp", signal });
     return new DenoConnection(conn);
   },
   hostname() {

@@ -46,9 +46,10 @@ class NodeConnection implements GraphiteConnection {
 
 /** The Node runtime seam. */
 export const runtime: GraphiteRuntime = {
-  connect(host, port) {
+  connect(host, port, signal) {
     return new Promise((resolve, reject) => {
-      const socket = createConnection({ host, port });
+      // An abort destroys the socket while it connects (and rejects with an AbortError).
+      const socket = createConnection({ host, port, signal });
       // An error after connecting only closes the connection: never an uncaught event.
       socket.on("error", (error) => reject(error));
       socket.once("connect", () => {

@@ -86,13 +86,26 @@ function toRule(rule: string | StatRule, method: string): StatRule {
   );
 }
 
-function timeout<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
+/** `promise`, or a rejection after `ms` or as soon as `abandon` aborts, whichever comes first. */
+function timeout<T>(
+  promise: Promise<T>,
+  ms: number,
+  what: string,
+  abandon: AbortSignal,
+): Promise<T> {
   let timer: ReturnType<typeof setTimeout> | undefined;
+  let onAbort: (() => void) | undefined;
   const expired = new Promise<never>((_, reject) => {
     // Kept referenced: it bounds an operation the caller may be awaiting.
     timer = setTimeout(() => reject(new Error(`${what} timed out after ${ms} ms`)), ms);
+    onAbort = () => reject(new Error(`${what} abandoned: close() passed its deadline`));
+    if (abandon.aborted) onAbort();
+    else abandon.addEventListener("abort", onAbort, { once: true });
   });
-  return Promise.race([promise, expired]).finally(() => clearTimeout(timer));
+  return Promise.race([promise, expired]).finally(() => {
+    clearTimeout(timer);
+    abandon.removeEventListener("abort", onAbort!);
+  });
 }
 
 /**
@@ -158,6 +171,8 @@ export class GraphitePusher implements AsyncDisposable {
   #closed = false;
   /** Set when close() passed its deadline: the drain loop stops trying. */
   #abandoned = false;
+  /** Aborted when close() passes its deadline: a pending connect or write gives up at once. */
+  readonly #abandonment = new AbortController();
   #dropping = false;
 
   /**
@@ -206,7 +221,7 @@ export class GraphitePusher implements AsyncDisposable {
     this.#resendCount = resend;
     this.#maxWriteBytes = checkPositive(options.maxWriteBytes ?? 262_144, "maxWriteBytes");
     this.#connector = options.connector ??
-      ((h, p) => loadRuntime().then((runtime) => runtime.connect(h, p)));
+      ((h, p, signal) => loadRuntime().then((runtime) => runtime.connect(h, p, signal)));
     this.#clock = options.clock ?? Date.now;
     this.#random = options.random ?? Math.random;
     graphiteStats(); // a pusher shows under /scales/graphite from the start
@@ -420,6 +435,7 @@ export class GraphitePusher implements AsyncDisposable {
     } finally {
       clearTimeout(timer);
       this.#abandoned = true;
+      this.#abandonment.abort();
       this.#connection?.close();
       this.#connection = undefined;
       this.#recent = [];
@@ -549,6 +565,7 @@ export class GraphitePusher implements AsyncDisposable {
         connection.write(bytes.subarray(offset)),
         this.#writeTimeoutMs,
         "write",
+        this.#abandonment.signal,
       );
       if (!Number.isInteger(written) || written <= 0 || written > bytes.length - offset) {
         throw new Error(`write reported ${describeValue(written)} bytes written`);
@@ -564,9 +581,18 @@ export class GraphitePusher implements AsyncDisposable {
       this.#lost(current);
     }
     let connection: GraphiteConnection;
+    // Aborted when the attempt times out or is abandoned: the runtime stops
+    // connecting, so a peer that never answers holds neither a socket nor the process.
+    const cancel = new AbortController();
     try {
-      const attempt = this.#connector(this.host, this.port);
-      connection = await timeout(attempt, this.#connectTimeoutMs, "connect").catch((error) => {
+      const attempt = this.#connector(this.host, this.port, cancel.signal);
+      connection = await timeout(
+        attempt,
+        this.#connectTimeoutMs,
+        "connect",
+        this.#abandonment.signal,
+      ).catch((error) => {
+        cancel.abort();
         // A connection that arrives after the timeout is closed, not leaked.
         attempt.then((late) => late.close(), () => {});
         throw error;
@@ -575,7 +601,10 @@ export class GraphitePusher implements AsyncDisposable {
       this.#fail(`cannot connect to ${this.host}:${this.port}`, error);
       return undefined;
     }
-    if (this.#closed && this.#queue.length === 0 && this.#resend.length === 0) {
+    if (
+      this.#abandoned ||
+      (this.#closed && this.#queue.length === 0 && this.#resend.length === 0)
+    ) {
       connection.close();
       return undefined;
     }
@@ -599,6 +628,7 @@ export class GraphitePusher implements AsyncDisposable {
 
   /** Counts a failure and sets the next attempt: exponential backoff with jitter. */
   #fail(message: string, error: unknown): void {
+    if (this.#abandoned) return; // close() gave up on purpose: not an error of the peer
     graphiteStats().errors += 1;
     if (this.#failures === 0) log(`graphite: ${message}`, error);
     this.#failures += 1;

@@ -315,6 +315,76 @@ describe("GraphitePusher outages", () => {
   });
 });
 
+describe("GraphitePusher deadlines", () => {
+  it("aborts the connect attempt when the connect timeout passes", async () => {
+    reset();
+    const restore = quietly();
+    const signals: AbortSignal[] = [];
+    const pusher = new GraphitePusher("h", 1, "app", {
+      connector: (_host, _port, signal) => {
+        signals.push(signal!);
+        return new Promise(() => {});
+      },
+      connectTimeoutMs: 30,
+      minBackoffMs: 60_000,
+    });
+    assert.equal(await pusher.push({ x: 1 }), false);
+    assert.deepEqual(signals.map((signal) => signal.aborted), [true]);
+    await pusher.close(0);
+    restore();
+  });
+
+  it("close() returns by its deadline while a connect hangs, and aborts the attempt", async () => {
+    reset();
+    const restore = quietly();
+    const signals: AbortSignal[] = [];
+    const pusher = new GraphitePusher("h", 1, "app", {
+      connector: (_host, _port, signal) => {
+        signals.push(signal!);
+        return new Promise(() => {});
+      },
+      connectTimeoutMs: 5_000,
+    });
+    void pusher.push({ x: 1 });
+    await new Promise((resolve) => setTimeout(resolve, 10));
+    const started = Date.now();
+    assert.equal(await pusher.close(50), false);
+    const took = Date.now() - started;
+    assert.ok(took < 1_000, `close(50) took ${took} ms, waiting for the 5 s connect timeout`);
+    assert.deepEqual(signals.map((signal) => signal.aborted), [true]);
+    const stats = graphiteStats();
+    assert.deepEqual([stats.droppedPushes, stats.dropped, stats.queued, stats.errors], [
+      1,
+      1,
+      0,
+      0,
+    ]);
+    restore();
+  });
+
+  it("close() returns by its deadline while a write hangs", async () => {
+    reset();
+    const restore = quietly();
+    const graphite = new FakeGraphite(Infinity, true);
+    const pusher = new GraphitePusher("h", 1, "app", graphite.options({ writeTimeoutMs: 5_000 }));
+    void pusher.push({ x: 1, y: 2 });
+    await new Promise((resolve) => setTimeout(resolve, 10));
+    const started = Date.now();
+    assert.equal(await pusher.close(50), false);
+    const took = Date.now() - started;
+    assert.ok(took < 1_000, `close(50) took ${took} ms, waiting for the 5 s write timeout`);
+    assert.equal(graphite.connections[0].closed, true);
+    const stats = graphiteStats();
+    assert.deepEqual([stats.droppedPushes, stats.dropped, stats.queued, stats.errors], [
+      1,
+      2,
+      0,
+      0,
+    ]);
+    restore();
+  });
+});
+
 describe("GraphitePusher arguments", () => {
   it("rejects a bad port, naming it", () => {
     assert.throws(() => new GraphitePusher("h", 70000), {
