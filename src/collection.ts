@@ -121,6 +121,9 @@ function own<S extends readonly StatSpec[]>(obj: object, node: StatNode, specs: 
  * Objects initialised at the same path share the container. The object's
  * stats leave the tree when it is released ({@linkcode release}, or
  * disposing the returned object), or else when it is garbage-collected.
+ * The tree holds the stats strongly: a gauge function that refers to the
+ * object (`Stat("queued", () => obj.queue.length)`) keeps it alive until
+ * it is released explicitly.
  *
  * @example
  * ```ts
