@@ -35,25 +35,47 @@ export const writer: FileWriter = {
     }
   },
   onExit(onExit) {
-    // Node fires `uncaughtExceptionMonitor` without changing how the error
-    // ends the process (unlike `uncaughtException`); `exit` covers the rest.
-    const onError = () => onExit("uncaught error");
-    const onExitEvent = () => onExit("exit");
-    process.on("uncaughtExceptionMonitor", onError);
-    process.on("exit", onExitEvent);
-    const handlers = (["SIGINT", "SIGTERM"] as const).map((signal) => {
-      const handler = () => {
-        onExit(signal);
-        // Only stand in for the default action when nobody else handles the signal.
-        if (process.listenerCount(signal) === 1) process.exit(SIGNAL_CODES[signal]);
-      };
-      process.on(signal, handler);
-      return [signal, handler] as const;
-    });
+    // One wrapper per call, so the same function armed twice is two entries.
+    const entry = (reason: string) => onExit(reason);
+    exitCallbacks.add(entry);
+    if (exitCallbacks.size === 1) removeProcessListeners = addProcessListeners();
     return () => {
-      process.off("uncaughtExceptionMonitor", onError);
-      process.off("exit", onExitEvent);
-      for (const [signal, handler] of handlers) process.off(signal, handler);
+      if (!exitCallbacks.delete(entry) || exitCallbacks.size > 0) return;
+      removeProcessListeners?.();
+      removeProcessListeners = undefined;
     };
   },
 };
+
+/** Every armed dumper's exit callback: one set of `process` listeners serves them all. */
+const exitCallbacks = new Set<(reason: string) => void>();
+let removeProcessListeners: (() => void) | undefined;
+
+function notify(reason: string): void {
+  for (const callback of [...exitCallbacks]) callback(reason);
+}
+
+function addProcessListeners(): () => void {
+  // Node fires `uncaughtExceptionMonitor` without changing how the error
+  // ends the process (unlike `uncaughtException`); `exit` covers the rest.
+  const onError = () => notify("uncaught error");
+  const onExitEvent = () => notify("exit");
+  process.on("uncaughtExceptionMonitor", onError);
+  process.on("exit", onExitEvent);
+  const handlers = (["SIGINT", "SIGTERM"] as const).map((signal) => {
+    const handler = () => {
+      notify(signal);
+      // Only stand in for the default action when nobody else handles the
+      // signal: this is the one listener for every dumper, so any other
+      // listener is the application's.
+      if (process.listenerCount(signal) === 1) process.exit(SIGNAL_CODES[signal]);
+    };
+    process.on(signal, handler);
+    return [signal, handler] as const;
+  });
+  return () => {
+    process.off("uncaughtExceptionMonitor", onError);
+    process.off("exit", onExitEvent);
+    for (const [signal, handler] of handlers) process.off(signal, handler);
+  };
+}

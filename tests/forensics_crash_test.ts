@@ -19,6 +19,8 @@ interface ChildResult {
   code: number | null;
   signal: string | null;
   dump: Record<string, unknown>;
+  /** `second.json` in the child's folder, when the body wrote one. */
+  second: Record<string, unknown> | undefined;
   stderr: string;
 }
 
@@ -54,7 +56,13 @@ ${body}
   clearTimeout(killer);
   try {
     const dump = JSON.parse(readFileSync(path, "utf8"));
-    return { code, signal: signalled, dump, stderr };
+    let second: Record<string, unknown> | undefined;
+    try {
+      second = JSON.parse(readFileSync(join(dir, "second.json"), "utf8"));
+    } catch {
+      second = undefined;
+    }
+    return { code, signal: signalled, dump, second, stderr };
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
@@ -92,6 +100,23 @@ console.log("ready");`,
       (code === 143 && signal === null) || (code === null && signal === "SIGTERM"),
       `exit ${code}, signal ${signal}`,
     );
+  });
+
+  it("exits on SIGTERM with two dumpers, each file holding the last stats", async () => {
+    const { code, signal, dump, second } = await runChild(
+      `const second = new PeriodicFileDumper("second.json", { periodMs: 60_000 });
+await second.start();
+STATS.requests = 46;
+setInterval(() => {}, 1000);
+console.log("ready");`,
+      "SIGTERM",
+    );
+    assert.ok(
+      (code === 143 && signal === null) || (code === null && signal === "SIGTERM"),
+      `exit ${code}, signal ${signal}`,
+    );
+    assert.deepEqual(dump.app, { requests: 46, step: 0 });
+    assert.deepEqual(second?.app, { requests: 46, step: 0 });
   });
 
   it("holds the last stats after a normal exit", async () => {

@@ -3,6 +3,7 @@ import assert from "node:assert/strict";
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import process from "node:process";
 import {
   collection,
   dumpStatsTo,
@@ -164,5 +165,21 @@ describe("the Node file seam (under Deno too, through its node: modules)", () =>
     assert.equal(readFileSync(path, "utf8"), '{"a":2}');
     assert.deepEqual(names(dir), ["f.json"]);
     removeDir(dir);
+  });
+});
+
+describe("the Node exit listeners", () => {
+  it("are one set for every armed dumper, removed when the last one is disarmed", () => {
+    const events = ["SIGINT", "SIGTERM", "exit", "uncaughtExceptionMonitor"] as const;
+    const count = () => events.map((event) => process.listenerCount(event));
+    const before = count();
+    const disarmFirst = nodeWriter.onExit(() => {});
+    const disarmSecond = nodeWriter.onExit(() => {});
+    assert.deepEqual(count(), before.map((n) => n + 1));
+    disarmFirst();
+    disarmFirst();
+    assert.deepEqual(count(), before.map((n) => n + 1));
+    disarmSecond();
+    assert.deepEqual(count(), before);
   });
 });
