@@ -6,10 +6,11 @@
  * @example Count requests and read the snapshot
  * ```ts
  * import * as scales from "@scales/core";
+ * import assert from "node:assert/strict";
  * scales.reset();
  * const STATS = scales.collection("/web", scales.IntStat("errors"), scales.IntStat("success"));
  * STATS.success += 1;
- * scales.getStats(); // { web: { errors: 0, success: 1 } }
+ * assert.deepEqual(scales.getStats(), { web: { errors: 0, success: 1 } });
  * ```
  *
  * @module

@@ -184,13 +184,14 @@ class IntDictSumCell extends AggregationCell<Readonly<Record<string, number>>> {
  * @example
  * ```ts
  * import { collection, getStats, IntStat, reset, SumAggregationStat } from "@scales/core";
+ * import assert from "node:assert/strict";
  * reset();
  * collection("/jobs", SumAggregationStat("done"));
  * const a = collection("/jobs/a", IntStat("done"));
  * const b = collection("/jobs/b", IntStat("done"));
  * a.done += 2;
  * b.done += 3;
- * getStats("/jobs"); // { done: 5, a: { done: 2 }, b: { done: 3 } }
+ * assert.deepEqual(getStats("/jobs"), { done: 5, a: { done: 2 }, b: { done: 3 } });
  * ```
  */
 export function SumAggregationStat<N extends string>(name: N): StatSpec<N, number> {
@@ -207,12 +208,13 @@ export function SumAggregationStat<N extends string>(name: N): StatSpec<N, numbe
  * @example
  * ```ts
  * import { collection, getStats, HistogramAggregationStat, reset, Stat } from "@scales/core";
+ * import assert from "node:assert/strict";
  * reset();
  * collection("/workers", HistogramAggregationStat("state"));
  * const w0 = collection("/workers/w0", Stat("state", "idle"));
  * const w1 = collection("/workers/w1", Stat("state", "idle"));
  * w1.state = "busy";
- * getStats("/workers")?.state; // { idle: 1, busy: 1 }
+ * assert.deepEqual(getStats("/workers")?.state, { idle: 1, busy: 1 });
  * ```
  */
 export function HistogramAggregationStat<N extends string>(
@@ -232,11 +234,12 @@ export function HistogramAggregationStat<N extends string>(
  * @example
  * ```ts
  * import { collection, getStats, IntDictStat, IntDictSumAggregationStat, reset } from "@scales/core";
+ * import assert from "node:assert/strict";
  * reset();
  * collection("/web", IntDictSumAggregationStat("byPath"));
  * collection("/web/a", IntDictStat("byPath")).byPath.inc("/login");
  * collection("/web/b", IntDictStat("byPath")).byPath.inc("/login", 2);
- * getStats("/web")?.byPath; // { "/login": 3 }
+ * assert.deepEqual(getStats("/web")?.byPath, { "/login": 3 });
  * ```
  */
 export function IntDictSumAggregationStat<N extends string>(

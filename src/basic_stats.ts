@@ -78,10 +78,11 @@ class GaugeCell<T extends GaugeValue> implements StatCell<T> {
  * @example
  * ```ts
  * import { collection, getStats, reset, Stat } from "@scales/core";
+ * import assert from "node:assert/strict";
  * reset();
  * const STATS = collection("/app", Stat("mode", "starting"), Stat("answer", () => 42));
  * STATS.mode = "serving";
- * getStats(); // { app: { mode: "serving", answer: 42 } }
+ * assert.deepEqual(getStats(), { app: { mode: "serving", answer: 42 } });
  * ```
  */
 export function Stat<N extends string>(
@@ -177,10 +178,11 @@ class DoubleCell extends NumberCell {
  * @example
  * ```ts
  * import { collection, getStats, IntStat, reset } from "@scales/core";
+ * import assert from "node:assert/strict";
  * reset();
  * const STATS = collection("/web", IntStat("errors"), IntStat("success"));
  * STATS.success += 1;
- * getStats(); // { web: { errors: 0, success: 1 } }
+ * assert.deepEqual(getStats(), { web: { errors: 0, success: 1 } });
  * ```
  */
 export function IntStat<N extends string>(name: N, initial = 0): StatSpec<N, number> {
@@ -201,10 +203,11 @@ export function IntStat<N extends string>(name: N, initial = 0): StatSpec<N, num
  * @example
  * ```ts
  * import { collection, DoubleStat, getStats, reset } from "@scales/core";
+ * import assert from "node:assert/strict";
  * reset();
  * const STATS = collection("/cache", DoubleStat("hitRatio"));
  * STATS.hitRatio = 0.75;
- * getStats(); // { cache: { hitRatio: 0.75 } }
+ * assert.deepEqual(getStats(), { cache: { hitRatio: 0.75 } });
  * ```
  */
 export function DoubleStat<N extends string>(name: N, initial = 0): StatSpec<N, number> {

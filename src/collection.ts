@@ -30,8 +30,9 @@ export type OwnedStats<S extends readonly StatSpec[]> = Stats<S> & Disposable;
  * @example
  * ```ts
  * import { defineStats, IntStat, Stat } from "@scales/core";
+ * import assert from "node:assert/strict";
  * const HANDLER_STATS = defineStats(IntStat("requests"), Stat("state"));
- * HANDLER_STATS.length; // 2
+ * assert.deepEqual(HANDLER_STATS.length, 2);
  * ```
  */
 export function defineStats<const S extends readonly StatSpec[]>(...specs: S): S {
@@ -70,10 +71,11 @@ function bindAll<S extends readonly StatSpec[]>(
  * @example
  * ```ts
  * import { collection, getStats, IntStat, reset } from "@scales/core";
+ * import assert from "node:assert/strict";
  * reset();
  * const STATS = collection("/web", IntStat("errors"), IntStat("success"));
  * STATS.success += 1;
- * getStats(); // { web: { errors: 0, success: 1 } }
+ * assert.deepEqual(getStats(), { web: { errors: 0, success: 1 } });
  * ```
  */
 export function collection<const S extends readonly StatSpec[]>(
@@ -128,6 +130,7 @@ function own<S extends readonly StatSpec[]>(obj: object, node: StatNode, specs: 
  * @example
  * ```ts
  * import { defineStats, getStats, init, IntStat, reset } from "@scales/core";
+ * import assert from "node:assert/strict";
  * reset();
  * class Handler {
  *   static readonly STATS = defineStats(IntStat("requests"));
@@ -137,7 +140,7 @@ function own<S extends readonly StatSpec[]>(obj: object, node: StatNode, specs: 
  *   }
  * }
  * new Handler().handle();
- * getStats(); // { handler: { requests: 1 } }
+ * assert.deepEqual(getStats(), { handler: { requests: 1 } });
  * ```
  */
 export function init<const S extends readonly StatSpec[]>(
@@ -159,15 +162,16 @@ export function init<const S extends readonly StatSpec[]>(
  * import {
  *   defineStats, getStats, init, initChild, IntStat, release, reset, SumAggregationStat,
  * } from "@scales/core";
+ * import assert from "node:assert/strict";
  * reset();
  * const pool = {};
  * init(pool, "/pool", defineStats(SumAggregationStat("done")));
  * const worker = {};
  * const stats = initChild(worker, pool, "worker-0", defineStats(IntStat("done")));
  * stats.done += 4;
- * getStats(); // { pool: { done: 4, "worker-0": { done: 4 } } }
+ * assert.deepEqual(getStats(), { pool: { done: 4, "worker-0": { done: 4 } } });
  * release(worker);
- * getStats(); // { pool: { done: 0 } }
+ * assert.deepEqual(getStats(), { pool: { done: 0 } });
  * ```
  */
 export function initChild<const S extends readonly StatSpec[]>(
@@ -199,11 +203,12 @@ export function initChild<const S extends readonly StatSpec[]>(
  * @example
  * ```ts
  * import { defineStats, getStats, init, IntStat, release, reset } from "@scales/core";
+ * import assert from "node:assert/strict";
  * reset();
  * const conn = {};
  * init(conn, "/conn-1", defineStats(IntStat("bytes")));
- * release(conn); // true
- * getStats(); // {}
+ * assert.deepEqual(release(conn), true);
+ * assert.deepEqual(getStats(), {});
  * ```
  */
 export function release(obj: object): boolean {

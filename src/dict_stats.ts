@@ -266,12 +266,13 @@ class StringDictCell extends DictCell<string> implements StatCell<StringDict> {
  * @example
  * ```ts
  * import { collection, getStats, IntDictStat, reset } from "@scales/core";
+ * import assert from "node:assert/strict";
  * reset();
  * const STATS = collection("/web", IntDictStat("byPath"));
  * STATS.byPath["/login"] += 1;
  * STATS.byPath.inc("/login");
  * STATS.byPath.inc("/", 3);
- * getStats(); // { web: { byPath: { "/login": 2, "/": 3 } } }
+ * assert.deepEqual(getStats(), { web: { byPath: { "/login": 2, "/": 3 } } });
  * ```
  */
 export function IntDictStat<N extends string>(
@@ -294,10 +295,11 @@ export function IntDictStat<N extends string>(
  * @example
  * ```ts
  * import { collection, getStats, reset, StringDictStat } from "@scales/core";
+ * import assert from "node:assert/strict";
  * reset();
  * const STATS = collection("/cluster", StringDictStat("leader"));
  * STATS.leader["shard-1"] = "host-3";
- * getStats(); // { cluster: { leader: { "shard-1": "host-3" } } }
+ * assert.deepEqual(getStats(), { cluster: { leader: { "shard-1": "host-3" } } });
  * ```
  */
 export function StringDictStat<N extends string>(

@@ -119,12 +119,13 @@ class KeyedCell<T extends Pmf | Meter> implements StatCell<Record<string, T>> {
  * @example
  * ```ts
  * import { collection, getStats, NamedPmfDictStat, reset } from "@scales/core";
+ * import assert from "node:assert/strict";
  * reset();
  * const STATS = collection("/web", NamedPmfDictStat("byEndpoint"));
  * STATS.byEndpoint["/login"].add(12);
  * STATS.byEndpoint["/login"].add(30);
  * const login = (getStats("/web")?.byEndpoint as Record<string, { count: number }>)["/login"];
- * login?.count; // 2
+ * assert.deepEqual(login?.count, 2);
  * ```
  */
 export function NamedPmfDictStat<N extends string>(
@@ -152,11 +153,12 @@ export function NamedPmfDictStat<N extends string>(
  * @example
  * ```ts
  * import { collection, getStats, MeterDictStat, reset } from "@scales/core";
+ * import assert from "node:assert/strict";
  * reset();
  * const STATS = collection("/web", MeterDictStat("hitsByPath"));
  * STATS.hitsByPath["/"].mark(3);
  * const root = (getStats("/web")?.hitsByPath as Record<string, { count: number }>)["/"];
- * root?.count; // 3
+ * assert.deepEqual(root?.count, 3);
  * ```
  */
 export function MeterDictStat<N extends string>(

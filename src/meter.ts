@@ -67,10 +67,11 @@ export class Meter {
    * @example
    * ```ts
    * import { Meter } from "@scales/core";
+   * import assert from "node:assert/strict";
    * const meter = new Meter();
    * meter.mark();
    * meter.mark(4);
-   * meter.count; // 5
+   * assert.deepEqual(meter.count, 5);
    * ```
    */
   mark(n = 1): void {
@@ -152,11 +153,12 @@ class MeterCell implements StatCell<Meter> {
  * @example
  * ```ts
  * import { collection, getStats, MeterStat, reset } from "@scales/core";
+ * import assert from "node:assert/strict";
  * reset();
  * const STATS = collection("/web", MeterStat("hits"));
  * STATS.hits.mark();
  * STATS.hits.mark(2);
- * (getStats("/web")?.hits as { count: number }).count; // 3
+ * assert.deepEqual((getStats("/web")?.hits as { count: number }).count, 3);
  * ```
  */
 export function MeterStat<N extends string>(name: N): StatSpec<N, Meter> {

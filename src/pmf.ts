@@ -210,10 +210,11 @@ export class Pmf {
    * @example
    * ```ts
    * import { Pmf } from "@scales/core";
+   * import assert from "node:assert/strict";
    * const sizes = new Pmf();
    * sizes.add(512);
    * sizes.add(2048);
-   * sizes.snapshot().max; // 2048
+   * assert.deepEqual(sizes.snapshot().max, 2048);
    * ```
    */
   add(value: number): void {
@@ -237,6 +238,7 @@ export class Pmf {
    * @example
    * ```ts
    * import { Pmf } from "@scales/core";
+   * import assert from "node:assert/strict";
    * const latency = new Pmf();
    * {
    *   using _t = latency.time();
@@ -244,7 +246,7 @@ export class Pmf {
    * }
    * const answer = latency.time(() => 6 * 7);
    * await latency.time(async () => {});
-   * latency.snapshot().count; // 3
+   * assert.deepEqual(latency.snapshot().count, 3);
    * ```
    */
   time(): Timer;
@@ -362,6 +364,7 @@ class PmfCell implements StatCell<Pmf> {
  * @example
  * ```ts
  * import { collection, getStats, PmfStat, reset } from "@scales/core";
+ * import assert from "node:assert/strict";
  * reset();
  * const STATS = collection("/web", PmfStat("latency"));
  * {
@@ -369,7 +372,7 @@ class PmfCell implements StatCell<Pmf> {
  *   // handle the request
  * }
  * STATS.latency.add(12.5);
- * (getStats("/web")?.latency as { count: number }).count; // 2
+ * assert.deepEqual((getStats("/web")?.latency as { count: number }).count, 2);
  * ```
  */
 export function PmfStat<N extends string>(name: N, options: PmfOptions = {}): StatSpec<N, Pmf> {
@@ -413,11 +416,12 @@ class PmfAggregationCell extends AggregationCell<Readonly<PmfSnapshot>> {
  * @example
  * ```ts
  * import { collection, getStats, PmfAggregationStat, PmfStat, reset } from "@scales/core";
+ * import assert from "node:assert/strict";
  * reset();
  * collection("/web", PmfAggregationStat("latency"));
  * collection("/web/a", PmfStat("latency")).latency.add(10);
  * collection("/web/b", PmfStat("latency")).latency.add(30);
- * (getStats("/web")?.latency as { max: number }).max; // 30
+ * assert.deepEqual((getStats("/web")?.latency as { max: number }).max, 30);
  * ```
  */
 export function PmfAggregationStat<N extends string>(name: N): StatSpec<N, Readonly<PmfSnapshot>> {

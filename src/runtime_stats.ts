@@ -297,11 +297,12 @@ onReset(() => running?.stop());
  * @example Turn runtime stats on
  * ```ts
  * import { collectRuntimeStats, getStats } from "@scales/core";
+ * import assert from "node:assert/strict";
  * const runtime = collectRuntimeStats();
- * collectRuntimeStats() === runtime; // true
- * typeof getStats("/process")?.residentMemoryBytes; // "number"
+ * assert.deepEqual(collectRuntimeStats() === runtime, true);
+ * assert.deepEqual(typeof getStats("/process")?.residentMemoryBytes, "number");
  * runtime.stop();
- * getStats("/process"); // undefined
+ * assert.deepEqual(getStats("/process"), undefined);
  * ```
  */
 export function collectRuntimeStats(options: RuntimeStatsOptions = {}): RuntimeStats {

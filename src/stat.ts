@@ -148,9 +148,10 @@ export function statSpec<N extends string, V>(
  * ```ts
  * import { collection, findNode, IntStat, reset, withMetricName } from "@scales/core";
  * import { toPrometheusText } from "@scales/core/http";
+ * import assert from "node:assert/strict";
  * reset();
  * collection("/web", withMetricName(IntStat("errors"), "http_errors"));
- * toPrometheusText(findNode("/")!).includes("http_errors_total 0"); // true
+ * assert.deepEqual(toPrometheusText(findNode("/")!).includes("http_errors_total 0"), true);
  * ```
  */
 export function withMetricName<N extends string, V>(

@@ -82,12 +82,13 @@ class StateTimeCell implements StatCell<string | null> {
  * @example
  * ```ts
  * import { collection, getStats, reset, StateTimeStat } from "@scales/core";
+ * import assert from "node:assert/strict";
  * reset();
  * const STATS = collection("/connection", StateTimeStat("state"));
  * STATS.state = "connecting";
  * STATS.state = "open";
- * STATS.state; // "open"
- * Object.keys(getStats("/connection")?.state ?? {}); // ["connecting", "open"]
+ * assert.deepEqual(STATS.state, "open");
+ * assert.deepEqual(Object.keys(getStats("/connection")?.state ?? {}), ["connecting", "open"]);
  * ```
  */
 export function StateTimeStat<N extends string>(name: N): StatSpec<N, string | null> {

@@ -59,8 +59,9 @@ export function rootNode(): StatNode {
  * @example
  * ```ts
  * import { collection, findNode, IntStat } from "@scales/core";
+ * import assert from "node:assert/strict";
  * collection("/find-node-example", IntStat("hits"));
- * findNode("/find-node-example")?.cells.has("hits"); // true
+ * assert.deepEqual(findNode("/find-node-example")?.cells.has("hits"), true);
  * ```
  */
 export function findNode(path: string): StatNode | undefined {
@@ -209,10 +210,11 @@ export function snapshotNode(node: StatNode): Snapshot {
  * @example
  * ```ts
  * import { collection, getStats, IntStat, reset } from "@scales/core";
+ * import assert from "node:assert/strict";
  * reset();
  * const STATS = collection("/web", IntStat("errors"), IntStat("success"));
  * STATS.success += 1;
- * getStats(); // { web: { errors: 0, success: 1 } }
+ * assert.deepEqual(getStats(), { web: { errors: 0, success: 1 } });
  * ```
  */
 export function getStats(path?: string): Snapshot | undefined;
@@ -250,9 +252,10 @@ export function onReset(hook: () => void): void {
  * @example
  * ```ts
  * import { collection, getStats, IntStat, reset } from "@scales/core";
+ * import assert from "node:assert/strict";
  * collection("/temporary", IntStat("n"));
  * reset();
- * getStats(); // {}
+ * assert.deepEqual(getStats(), {});
  * ```
  */
 export function reset(): void {
