@@ -75,6 +75,14 @@ function normalizePrefix(prefix: unknown): string {
   return prefix.endsWith("/") ? prefix : `${prefix}/`;
 }
 
+/**
+ * A configured path as `URL.pathname` spells it (percent-encoded where URLs
+ * encode: spaces, quotes, non-ASCII), so it compares with request paths.
+ */
+function asPathname(path: string): string {
+  return new URL(path.replace(/[?#]/g, encodeURIComponent), "http://localhost").pathname;
+}
+
 /** What a request asks for, once routed. */
 interface Route {
   readonly segments: string[] | undefined;
@@ -211,17 +219,25 @@ function displayPath(segments: readonly string[]): string {
 export function statsHandler(options: StatsHandlerOptions = {}): StatsHandler {
   const serverName = options.serverName ?? "scales";
   const prefix = normalizePrefix(options.prefix ?? "/status/");
-  const bare = prefix.slice(0, -1);
   const metricsPath = options.metricsPath === undefined ? "/metrics" : options.metricsPath;
   const authorize = options.authorize;
+  // Request paths arrive percent-encoded: match against the encoded forms.
+  const encodedPrefix = asPathname(prefix);
+  const bare = encodedPrefix.slice(0, -1);
+  const encodedMetricsPath = metricsPath === null ? null : asPathname(metricsPath);
 
   function route(pathname: string): Route | undefined {
-    if (metricsPath !== null && pathname === metricsPath) {
+    if (encodedMetricsPath !== null && pathname === encodedMetricsPath) {
       return { segments: [], defaultFormat: "prometheus" };
     }
-    if (pathname === bare || pathname === prefix) return { segments: [], defaultFormat: "html" };
-    if (pathname.startsWith(prefix)) {
-      return { segments: decodeSegments(pathname.slice(prefix.length)), defaultFormat: "html" };
+    if (pathname === bare || pathname === encodedPrefix) {
+      return { segments: [], defaultFormat: "html" };
+    }
+    if (pathname.startsWith(encodedPrefix)) {
+      return {
+        segments: decodeSegments(pathname.slice(encodedPrefix.length)),
+        defaultFormat: "html",
+      };
     }
     return undefined;
   }

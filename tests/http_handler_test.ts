@@ -423,6 +423,22 @@ describe("statsHandler options", () => {
     assert.equal(await response.text(), '{"errors":0}');
   });
 
+  it("serves under a prefix and metrics path with characters that URLs percent-encode", async () => {
+    collection("/web", IntStat("errors"));
+    const handler = statsHandler({ prefix: "/état/", metricsPath: "/mé trics" });
+    const page = handler(new Request("http://localhost/état/web?format=json"));
+    assert.equal(page.status, 200);
+    assert.equal(await page.text(), '{"errors":0}');
+    const root = handler(new Request("http://localhost/%C3%A9tat?format=json"));
+    assert.equal(await root.text(), '{"web":{"errors":0}}');
+    const metrics = handler(new Request("http://localhost/mé trics"));
+    assert.equal(metrics.status, 200);
+    assert.equal(
+      await metrics.text(),
+      "# HELP web_errors_total /web/errors (IntStat)\n# TYPE web_errors_total counter\nweb_errors_total 0\n",
+    );
+  });
+
   it("does not serve /metrics when metricsPath is null", () => {
     const handler = statsHandler({ metricsPath: null });
     assert.equal(handler(new Request("http://localhost/metrics")).status, 404);
