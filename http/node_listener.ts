@@ -31,6 +31,16 @@ export interface NodeResponseLike {
   end(body?: Uint8Array): unknown;
 }
 
+/** `http://<host>` for a Host header, or `http://localhost` when it is missing or not a host. */
+function originOf(host: string | null): string {
+  if (host === null) return "http://localhost";
+  try {
+    return new URL(`http://${host}`).origin;
+  } catch {
+    return "http://localhost";
+  }
+}
+
 /** The request to hand a web handler for a Node request (the body is not forwarded). */
 export function toWebRequest(incoming: NodeRequestLike, origin?: string): Request {
   const headers = new Headers();
@@ -39,7 +49,7 @@ export function toWebRequest(incoming: NodeRequestLike, origin?: string): Reques
     if (Array.isArray(value)) { for (const v of value) headers.append(name, v); }
     else headers.set(name, value);
   }
-  const base = origin ?? `http://${headers.get("host") ?? "localhost"}`;
+  const base = origin ?? originOf(headers.get("host"));
   return new Request(new URL(incoming.url ?? "/", base), {
     method: incoming.method ?? "GET",
     headers,

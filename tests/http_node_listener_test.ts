@@ -44,6 +44,28 @@ describe("toNodeListener", () => {
     });
   });
 
+  it("answers a request whose Host header is not a valid host", async () => {
+    reset();
+    collection("/web", IntStat("requests", 3));
+    const logged: string[] = [];
+    const previous = setLogger((message) => logged.push(message));
+    try {
+      let status = 0;
+      let text = "";
+      await toNodeListener(statsHandler())(
+        { method: "GET", url: "/status/web?format=json", headers: { host: "bad host" } },
+        {
+          headersSent: false,
+          writeHead: (code) => (status = code),
+          end: (body) => (text = new TextDecoder().decode(body)),
+        },
+      );
+      assert.deepEqual([status, text, logged], [200, '{"requests":3}', []]);
+    } finally {
+      setLogger(previous);
+    }
+  });
+
   it("answers 500 and logs when the handler throws", async () => {
     const logged: string[] = [];
     const previous = setLogger((message) => logged.push(message));
