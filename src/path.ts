@@ -5,13 +5,16 @@
  */
 
 /**
- * Checks a stat or container name: a non-empty string without `/`.
+ * Checks a stat or container name: a non-empty string without `/`, and not
+ * `.` or `..` (which no URL of the viewer could reach).
  * Throws a `TypeError` naming the bad value otherwise.
  */
 export function checkName(name: unknown, what: string): string {
-  if (typeof name !== "string" || name === "" || name.includes("/")) {
+  if (
+    typeof name !== "string" || name === "" || name.includes("/") || name === "." || name === ".."
+  ) {
     throw new TypeError(
-      `${what} name must be a non-empty string without "/", got ${
+      `${what} name must be a non-empty string without "/", and not "." or "..", got ${
         typeof name === "string" ? JSON.stringify(name) : typeof name
       }`,
     );
@@ -22,7 +25,8 @@ export function checkName(name: unknown, what: string): string {
 /**
  * Splits an absolute path such as `/web/handlers` into its segments.
  * `/` is the root (no segments); one trailing `/` is allowed. Throws a
- * `TypeError` for a relative path or an empty segment (`/web//x`).
+ * `TypeError` for a relative path, an empty segment (`/web//x`) or a `.` or
+ * `..` segment.
  */
 export function parsePath(path: unknown): string[] {
   if (typeof path !== "string" || !path.startsWith("/")) {
@@ -38,6 +42,11 @@ export function parsePath(path: unknown): string[] {
   if (segments.includes("")) {
     throw new TypeError(
       `a stat path must not have empty segments, got ${JSON.stringify(path)}`,
+    );
+  }
+  if (segments.includes(".") || segments.includes("..")) {
+    throw new TypeError(
+      `a stat path must not have "." or ".." segments, got ${JSON.stringify(path)}`,
     );
   }
   return segments;

@@ -70,14 +70,26 @@ describe("names and paths", () => {
   it("rejects an empty stat name", () => {
     assert.throws(() => IntStat(""), {
       name: "TypeError",
-      message: 'IntStat name must be a non-empty string without "/", got ""',
+      message: 'IntStat name must be a non-empty string without "/", and not "." or "..", got ""',
     });
   });
 
   it("rejects a stat name containing a slash", () => {
     assert.throws(() => IntDictStat("a/b"), {
       name: "TypeError",
-      message: 'IntDictStat name must be a non-empty string without "/", got "a/b"',
+      message:
+        'IntDictStat name must be a non-empty string without "/", and not "." or "..", got "a/b"',
+    });
+  });
+
+  it("rejects the names . and .., which no viewer URL could reach", () => {
+    assert.throws(() => IntStat(".."), {
+      name: "TypeError",
+      message: 'IntStat name must be a non-empty string without "/", and not "." or "..", got ".."',
+    });
+    assert.throws(() => collection("/web/./x", IntStat("n")), {
+      name: "TypeError",
+      message: 'a stat path must not have "." or ".." segments, got "/web/./x"',
     });
   });
 
