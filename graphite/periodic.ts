@@ -4,7 +4,7 @@
  * @module
  */
 
-import { describeValue } from "../src/log.ts";
+import { describeValue, log } from "../src/log.ts";
 import { unrefInterval } from "./_timers.ts";
 import { GraphitePusher, type GraphitePusherOptions } from "./pusher.ts";
 
@@ -74,7 +74,8 @@ export class GraphitePeriodicPusher extends GraphitePusher {
 
   /**
    * Starts pushing every period (the first push one period from now).
-   * Calling it again does nothing.
+   * Calling it again does nothing; a stopped pusher does not restart (it
+   * logs that, and a new pusher is the way).
    *
    * @example
    * ```ts
@@ -85,6 +86,12 @@ export class GraphitePeriodicPusher extends GraphitePusher {
    * ```
    */
   start(): this {
+    if (this.closed) {
+      log(
+        `graphite: start() on a stopped pusher to ${this.host}:${this.port} is ignored; make a new one`,
+      );
+      return this;
+    }
     if (this.#timer === undefined) {
       this.#timer = unrefInterval(() => void this.push(), this.periodMs);
     }

@@ -317,6 +317,11 @@ export class GraphitePusher implements AsyncDisposable {
     return this.#queuedLines;
   }
 
+  /** Whether {@linkcode GraphitePusher.close} has been called: later pushes are ignored. */
+  get closed(): boolean {
+    return this.#closed;
+  }
+
   /**
    * The prefix every name gets, sanitized and ending with `.` (or `""`).
    * Resolves the host name on first use when none was given.

@@ -419,6 +419,27 @@ describe("GraphitePeriodicPusher", () => {
     assert.equal(pusher.running, false);
   });
 
+  it("does not restart once stopped, and says so once", async () => {
+    reset();
+    const logged: string[] = [];
+    const previous = setLogger((message) => logged.push(message));
+    try {
+      const graphite = new FakeGraphite();
+      const pusher = new GraphitePeriodicPusher("h", 1, "app", {
+        ...graphite.options(),
+        periodMs: 10,
+      });
+      await pusher.start().stop();
+      assert.equal(pusher.start().running, false);
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      assert.deepEqual(logged, [
+        "graphite: start() on a stopped pusher to h:1 is ignored; make a new one",
+      ]);
+    } finally {
+      setLogger(previous);
+    }
+  });
+
   it("rejects a bad period, naming it", () => {
     assert.throws(() => new GraphitePeriodicPusher("h", 1, "p", { periodMs: -5 }), {
       name: "RangeError",
