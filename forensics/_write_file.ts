@@ -13,11 +13,11 @@ export interface FileWriter {
   writeAtomicSync(path: string, text: string): void;
   /**
    * Calls `onExit(reason)` when the process is about to end on an uncaught
-   * error, an unhandled rejection or a signal (SIGINT, SIGTERM). Returns a
-   * function that removes the listeners. Listeners never change what the
-   * process would have done otherwise.
+   * error, an unhandled rejection, a normal exit, and (when `signals`) on
+   * SIGINT or SIGTERM, after which the process ends as the signal would
+   * have ended it. Returns a function that removes the listeners.
    */
-  onExit(onExit: (reason: string) => void): () => void;
+  onExit(onExit: (reason: string) => void, signals: boolean): () => void;
 }
 
 let writer: Promise<FileWriter> | undefined;

@@ -57,7 +57,7 @@ export const writer: FileWriter = {
       throw error;
     }
   },
-  onExit(onExit) {
+  onExit(onExit, signals) {
     // `error` and `unhandledrejection` fire before Deno ends the process on
     // them; `unload` fires on a normal end. None of them is prevented.
     const onError = () => onExit("uncaught error");
@@ -67,7 +67,7 @@ export const writer: FileWriter = {
     target.addEventListener("unhandledrejection", onRejection);
     target.addEventListener("unload", onUnload);
     // A signal handler replaces the default action (exit), so it exits itself.
-    const handlers = SIGNALS.map((signal) => {
+    const handlers = (signals ? SIGNALS : []).map((signal) => {
       const handler = () => {
         onExit(signal);
         deno.exit(SIGNAL_CODES[signal]);

@@ -34,37 +34,57 @@ export const writer: FileWriter = {
       throw error;
     }
   },
-  onExit(onExit) {
-    // One wrapper per call, so the same function armed twice is two entries.
-    const entry = (reason: string) => onExit(reason);
-    exitCallbacks.add(entry);
-    if (exitCallbacks.size === 1) removeProcessListeners = addProcessListeners();
+  onExit(onExit, signals) {
+    // One entry per call, so the same function armed twice is two entries.
+    const entry = { onExit, signals };
+    armed.add(entry);
+    syncProcessListeners();
     return () => {
-      if (!exitCallbacks.delete(entry) || exitCallbacks.size > 0) return;
-      removeProcessListeners?.();
-      removeProcessListeners = undefined;
+      if (armed.delete(entry)) syncProcessListeners();
     };
   },
 };
 
-/** Every armed dumper's exit callback: one set of `process` listeners serves them all. */
-const exitCallbacks = new Set<(reason: string) => void>();
-let removeProcessListeners: (() => void) | undefined;
+/** Every armed dumper: one set of `process` listeners serves them all. */
+const armed = new Set<{ onExit: (reason: string) => void; signals: boolean }>();
+let removeExitListeners: (() => void) | undefined;
+let removeSignalListeners: (() => void) | undefined;
 
-function notify(reason: string): void {
-  for (const callback of [...exitCallbacks]) callback(reason);
+function notify(reason: string, signal = false): void {
+  for (const entry of [...armed]) if (!signal || entry.signals) entry.onExit(reason);
 }
 
-function addProcessListeners(): () => void {
+/** Listens while any dumper is armed, and to signals while any armed dumper wants them. */
+function syncProcessListeners(): void {
+  if (armed.size > 0) removeExitListeners ??= addExitListeners();
+  else {
+    removeExitListeners?.();
+    removeExitListeners = undefined;
+  }
+  if ([...armed].some((entry) => entry.signals)) removeSignalListeners ??= addSignalListeners();
+  else {
+    removeSignalListeners?.();
+    removeSignalListeners = undefined;
+  }
+}
+
+function addExitListeners(): () => void {
   // Node fires `uncaughtExceptionMonitor` without changing how the error
   // ends the process (unlike `uncaughtException`); `exit` covers the rest.
   const onError = () => notify("uncaught error");
   const onExitEvent = () => notify("exit");
   process.on("uncaughtExceptionMonitor", onError);
   process.on("exit", onExitEvent);
+  return () => {
+    process.off("uncaughtExceptionMonitor", onError);
+    process.off("exit", onExitEvent);
+  };
+}
+
+function addSignalListeners(): () => void {
   const handlers = (["SIGINT", "SIGTERM"] as const).map((signal) => {
     const handler = () => {
-      notify(signal);
+      notify(signal, true);
       // Only stand in for the default action when nobody else handles the
       // signal: this is the one listener for every dumper, so any other
       // listener is the application's.
@@ -74,8 +94,6 @@ function addProcessListeners(): () => void {
     return [signal, handler] as const;
   });
   return () => {
-    process.off("uncaughtExceptionMonitor", onError);
-    process.off("exit", onExitEvent);
     for (const [signal, handler] of handlers) process.off(signal, handler);
   };
 }

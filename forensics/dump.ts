@@ -59,6 +59,15 @@ export interface PeriodicFileDumperOptions {
    * Default `true`.
    */
   dumpOnExit?: boolean;
+  /**
+   * With `dumpOnExit`, also write it on SIGINT and SIGTERM, then end the
+   * process as the signal would have (exit code 130 or 143). Default `true`.
+   * Set `false` when the application handles these signals itself (a
+   * graceful shutdown): call `stop()` from its handler, which writes a last
+   * dump. On Node the dumper never ends the process while the application
+   * has its own listener for the signal; Deno cannot tell, hence this option.
+   */
+  signals?: boolean;
 }
 
 /**
@@ -87,6 +96,7 @@ export class PeriodicFileDumper implements AsyncDisposable {
   /** Time between dumps, in milliseconds. */
   readonly periodMs: number;
   readonly #dumpOnExit: boolean;
+  readonly #signals: boolean;
   #writer: FileWriter | undefined;
   #timer: ReturnType<typeof setInterval> | undefined;
   #removeExitListeners: (() => void) | undefined;
@@ -98,7 +108,7 @@ export class PeriodicFileDumper implements AsyncDisposable {
    * Makes a dumper for `path`; call {@linkcode PeriodicFileDumper.start} to begin.
    *
    * @param path Where the JSON goes; a temporary file next to it is renamed over it.
-   * @param options `periodMs` (default one minute) and `dumpOnExit` (default `true`).
+   * @param options `periodMs` (default one minute), `dumpOnExit` and `signals` (default `true`).
    */
   constructor(path: string, options: PeriodicFileDumperOptions = {}) {
     this.path = checkPath(path, "PeriodicFileDumper");
@@ -110,6 +120,7 @@ export class PeriodicFileDumper implements AsyncDisposable {
     }
     this.periodMs = periodMs;
     this.#dumpOnExit = options.dumpOnExit ?? true;
+    this.#signals = options.signals ?? true;
   }
 
   /**
@@ -128,7 +139,10 @@ export class PeriodicFileDumper implements AsyncDisposable {
     }
     if (!this.#running) return;
     if (this.#dumpOnExit) {
-      this.#removeExitListeners = this.#writer.onExit((reason) => this.#final(reason));
+      this.#removeExitListeners = this.#writer.onExit(
+        (reason) => this.#final(reason),
+        this.#signals,
+      );
     }
     this.#timer = setInterval(() => void this.dump(), this.periodMs);
     unrefTimer(this.#timer);

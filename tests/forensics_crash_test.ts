@@ -25,7 +25,11 @@ interface ChildResult {
 }
 
 /** Runs `body` in a child process with a dumper on `stats.json`; returns the dump and status. */
-async function runChild(body: string, signal?: "SIGTERM"): Promise<ChildResult> {
+async function runChild(
+  body: string,
+  signal?: "SIGTERM",
+  options = "{ periodMs: 60_000 }",
+): Promise<ChildResult> {
   const dir = mkdtempSync(join(tmpdir(), "scales-crash-"));
   const path = join(dir, "stats.json");
   const script = join(dir, IS_DENO ? "main.ts" : "main.mjs");
@@ -33,7 +37,7 @@ async function runChild(body: string, signal?: "SIGTERM"): Promise<ChildResult> 
     script,
     `import { collection, IntStat, PeriodicFileDumper } from ${JSON.stringify(CORE)};
 const STATS = collection("/app", IntStat("requests"), IntStat("step"));
-const dumper = new PeriodicFileDumper(${JSON.stringify(path)}, { periodMs: 60_000 });
+const dumper = new PeriodicFileDumper(${JSON.stringify(path)}, ${options});
 await dumper.start();
 STATS.requests = 41;
 ${body}
@@ -117,6 +121,30 @@ console.log("ready");`,
     );
     assert.deepEqual(dump.app, { requests: 46, step: 0 });
     assert.deepEqual(second?.app, { requests: 46, step: 0 });
+  });
+
+  it("with signals: false, leaves SIGTERM to the application's graceful shutdown", async () => {
+    const { code, signal, dump, stderr } = await runChild(
+      `import process from "node:process";
+process.on("SIGTERM", async () => {
+  STATS.step = 7; // the application drains, then stops the dumper, which writes a last dump
+  await dumper.stop();
+  process.exit(0);
+});
+setInterval(() => {}, 1000);
+// node:process arms its signal listener asynchronously on Deno; give it a moment.
+setTimeout(() => console.log("ready"), 200);`,
+      "SIGTERM",
+      "{ periodMs: 60_000, signals: false }",
+    );
+    // step 7 shows the application's handler ran to its end before the process ended.
+    assert.deepEqual(dump.app, { requests: 41, step: 7 }, stderr);
+    // It exited 0; Deno's node:child_process reports a child it sent a signal to as signalled.
+    assert.ok(
+      (code === 0 && signal === null) || (IS_DENO && code === null && signal === "SIGTERM"),
+      `exit ${code}, signal ${signal}`,
+    );
+    assert.deepEqual(dump.app, { requests: 41, step: 7 });
   });
 
   it("holds the last stats after a normal exit", async () => {

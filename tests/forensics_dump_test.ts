@@ -169,17 +169,30 @@ describe("the Node file seam (under Deno too, through its node: modules)", () =>
 });
 
 describe("the Node exit listeners", () => {
+  const events = ["SIGINT", "SIGTERM", "exit", "uncaughtExceptionMonitor"] as const;
+  const count = () => events.map((event) => process.listenerCount(event));
+
   it("are one set for every armed dumper, removed when the last one is disarmed", () => {
-    const events = ["SIGINT", "SIGTERM", "exit", "uncaughtExceptionMonitor"] as const;
-    const count = () => events.map((event) => process.listenerCount(event));
     const before = count();
-    const disarmFirst = nodeWriter.onExit(() => {});
-    const disarmSecond = nodeWriter.onExit(() => {});
+    const disarmFirst = nodeWriter.onExit(() => {}, true);
+    const disarmSecond = nodeWriter.onExit(() => {}, true);
     assert.deepEqual(count(), before.map((n) => n + 1));
     disarmFirst();
     disarmFirst();
     assert.deepEqual(count(), before.map((n) => n + 1));
     disarmSecond();
+    assert.deepEqual(count(), before);
+  });
+
+  it("leave SIGINT and SIGTERM alone while no armed dumper wants signals", () => {
+    const before = count();
+    const disarmQuiet = nodeWriter.onExit(() => {}, false);
+    assert.deepEqual(count(), [before[0], before[1], before[2] + 1, before[3] + 1]);
+    const disarmLoud = nodeWriter.onExit(() => {}, true);
+    assert.deepEqual(count(), before.map((n) => n + 1));
+    disarmLoud();
+    assert.deepEqual(count(), [before[0], before[1], before[2] + 1, before[3] + 1]);
+    disarmQuiet();
     assert.deepEqual(count(), before);
   });
 });
