@@ -35,11 +35,12 @@ function checkPath(path: unknown, what: string): string {
  * @example
  * ```ts
  * import { collection, dumpStatsTo, IntStat, reset } from "@scales/core";
+ * import assert from "node:assert/strict";
  * reset();
  * collection("/web", IntStat("hits")).hits = 3;
  * const path = await Deno.makeTempFile({ suffix: ".json" });
  * await dumpStatsTo(path);
- * JSON.parse(await Deno.readTextFile(path)).web; // { hits: 3 }
+ * assert.deepEqual(JSON.parse(await Deno.readTextFile(path)).web, { hits: 3 });
  * await Deno.remove(path);
  * ```
  */
@@ -82,11 +83,12 @@ export interface PeriodicFileDumperOptions {
  * @example
  * ```ts
  * import { PeriodicFileDumper } from "@scales/core";
+ * import assert from "node:assert/strict";
  * const path = await Deno.makeTempFile({ suffix: ".json" });
  * const dumper = new PeriodicFileDumper(path, { periodMs: 10_000 });
  * await dumper.start();
  * await dumper.stop();
- * typeof JSON.parse(await Deno.readTextFile(path))["last-updated"]; // "string"
+ * assert.deepEqual(typeof JSON.parse(await Deno.readTextFile(path))["last-updated"], "string");
  * await Deno.remove(path);
  * ```
  */

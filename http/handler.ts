@@ -207,12 +207,13 @@ function displayPath(segments: readonly string[]): string {
  * ```ts
  * import { collection, IntStat, reset } from "@scales/core";
  * import { statsHandler } from "@scales/core/http";
+ * import assert from "node:assert/strict";
  * reset();
  * const STATS = collection("/web", IntStat("errors"));
  * STATS.errors += 1;
  * const viewer = statsHandler({ serverName: "my server" });
  * const response = viewer(new Request("http://localhost/status/web?format=json"));
- * await response.text(); // '{"errors":1}'
+ * assert.deepEqual(await response.text(), '{"errors":1}');
  * // Deno.serve((request) => new URL(request.url).pathname.startsWith("/status/") ? viewer(request) : app(request));
  * ```
  */
@@ -389,9 +390,10 @@ function constantTimeEqual(a: string, b: string): boolean {
  * @example Serve the viewer beyond loopback, behind a token
  * ```ts
  * import { bearerToken, statsHandler } from "@scales/core/http";
+ * import assert from "node:assert/strict";
  * const viewer = statsHandler({ authorize: bearerToken("s3cret") });
- * viewer(new Request("http://localhost/status/")).status; // 401
- * viewer(new Request("http://localhost/status/", { headers: { authorization: "Bearer s3cret" } })).status; // 200
+ * assert.deepEqual(viewer(new Request("http://localhost/status/")).status, 401);
+ * assert.deepEqual(viewer(new Request("http://localhost/status/", { headers: { authorization: "Bearer s3cret" } })).status, 200);
  * ```
  */
 export function bearerToken(token: string): Authorize {

@@ -14,12 +14,13 @@
  * ```ts
  * import { collection, IntStat, reset } from "@scales/core";
  * import { serveInBackground } from "@scales/core/http";
+ * import assert from "node:assert/strict";
  * reset();
  * const STATS = collection("/web", IntStat("requests"));
  * STATS.requests += 1;
  * await using server = await serveInBackground(0, { serverName: "demo" });
  * const response = await fetch(`${server.url}web?format=json`);
- * await response.json(); // { requests: 1 }
+ * assert.deepEqual(await response.json(), { requests: 1 });
  * ```
  *
  * @module

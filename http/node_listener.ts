@@ -98,6 +98,7 @@ export async function sendWebResponse(
  * ```ts
  * import { collection, IntStat, reset } from "@scales/core";
  * import { statsHandler, toNodeListener } from "@scales/core/http";
+ * import assert from "node:assert/strict";
  * reset();
  * collection("/web", IntStat("requests", 3));
  * const listener = toNodeListener(statsHandler());
@@ -111,7 +112,8 @@ export async function sendWebResponse(
  *     end: (body) => (text = new TextDecoder().decode(body)),
  *   },
  * );
- * // status === 200, text === '{"requests":3}'
+ * assert.equal(status, 200);
+ * assert.equal(text, '{"requests":3}');
  * ```
  */
 export function toNodeListener(

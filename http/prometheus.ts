@@ -41,8 +41,9 @@ const cache = new Map<string, string>();
  * @example
  * ```ts
  * import { sanitizeMetricName } from "@scales/core/http";
- * sanitizeMetricName("byPath"); // "by_path"
- * sanitizeMetricName("HTTPServer-v2.api"); // "http_server_v2_api"
+ * import assert from "node:assert/strict";
+ * assert.deepEqual(sanitizeMetricName("byPath"), "by_path");
+ * assert.deepEqual(sanitizeMetricName("HTTPServer-v2.api"), "http_server_v2_api");
  * ```
  */
 export function sanitizeMetricName(segment: string): string {

@@ -40,8 +40,9 @@ const OPERATOR = /(!=|==|>=|<=|=|<|>)/;
  * @example
  * ```ts
  * import { parseQuery } from "@scales/core/http";
- * parseQuery("latency > 100"); // { key: "latency", operator: ">", value: "100" }
- * parseQuery("errors"); // { key: "errors" }
+ * import assert from "node:assert/strict";
+ * assert.deepEqual(parseQuery("latency > 100"), { key: "latency", operator: ">", value: "100" });
+ * assert.deepEqual(parseQuery("errors"), { key: "errors" });
  * ```
  */
 export function parseQuery(text: string): StatQuery {
@@ -130,8 +131,9 @@ function isObject(value: SnapshotValue): value is { readonly [key: string]: Snap
  * @example
  * ```ts
  * import { filterSnapshot, parseQuery } from "@scales/core/http";
+ * import assert from "node:assert/strict";
  * const stats = { web: { errors: 3, success: 10 }, db: { errors: 0 } };
- * filterSnapshot(stats, parseQuery("errors > 0")); // { web: { errors: 3 } }
+ * assert.deepEqual(filterSnapshot(stats, parseQuery("errors > 0")), { web: { errors: 3 } });
  * ```
  */
 export function filterSnapshot(

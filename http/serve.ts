@@ -56,9 +56,10 @@ const LOOPBACK = new Set(["127.0.0.1", "localhost", "::1", "[::1]"]);
  * @example Serve the viewer on a free port, then stop it
  * ```ts
  * import { serveInBackground } from "@scales/core/http";
+ * import assert from "node:assert/strict";
  * await using server = await serveInBackground(0, { serverName: "example" });
  * const response = await fetch(`${server.url}?format=json`);
- * response.status; // 200
+ * assert.deepEqual(response.status, 200);
  * await response.body?.cancel();
  * ```
  */
