@@ -5,6 +5,7 @@
  * @module
  */
 
+import { IntStat } from "./basic_stats.ts";
 import { log } from "./log.ts";
 import { joinPath, parsePath } from "./path.ts";
 import {
@@ -178,10 +179,23 @@ export function isErrorMarker(value: unknown): boolean {
 
 const reportedCells = new WeakSet<StatCell>();
 
+/** Counts every failed read, at `/scales/readErrors` (made on the first failure). */
+const READ_ERRORS = IntStat("readErrors");
+
+function countReadError(): void {
+  try {
+    const cell = bindStat(ensureNode("/scales"), READ_ERRORS);
+    cell.set((cell.get() as number) + 1);
+  } catch {
+    // The application declared its own /scales/readErrors; the log still has it.
+  }
+}
+
 /**
  * The snapshot of one stat. Never throws: a stat whose value cannot be read
- * (a gauge function that throws) gives an {@linkcode errorMarker}, and the
- * error is logged once per stat.
+ * (a gauge function that throws) gives an {@linkcode errorMarker}, the error
+ * is logged once per stat, and every failed read is counted at
+ * `/scales/readErrors`.
  */
 export function readCell(cell: StatCell, path: string): SnapshotValue {
   try {
@@ -191,6 +205,7 @@ export function readCell(cell: StatCell, path: string): SnapshotValue {
       reportedCells.add(cell);
       log(`stat ${joinPath(path, cell.name)} failed to read`, error);
     }
+    countReadError();
     return errorMarker(error);
   }
 }

@@ -98,7 +98,7 @@ describe("Stat (gauge)", () => {
     assert.equal(STATS.calls, 3);
   });
 
-  it("shows an error marker for a throwing function, keeps other stats, and logs once", () => {
+  it("shows an error marker for a throwing function, keeps other stats, logs once, counts each failure", () => {
     reset();
     const logged: string[] = [];
     const previous = setLogger((message) => logged.push(message));
@@ -110,8 +110,11 @@ describe("Stat (gauge)", () => {
           throw new Error("disk gone");
         }),
       );
-      assert.deepEqual(getStats(), { app: { ok: 7, broken: "<error: disk gone>" } });
-      assert.deepEqual(getStats(), { app: { ok: 7, broken: "<error: disk gone>" } });
+      assert.deepEqual(getStats("/app"), { ok: 7, broken: "<error: disk gone>" });
+      assert.deepEqual(getStats(), {
+        app: { ok: 7, broken: "<error: disk gone>" },
+        scales: { readErrors: 2 },
+      });
       assert.deepEqual(logged, ["stat /app/broken failed to read"]);
     } finally {
       setLogger(previous);
@@ -123,9 +126,7 @@ describe("Stat (gauge)", () => {
     collection("/app", Stat("weird", () => ({}) as unknown as number));
     const previous = setLogger(() => {});
     try {
-      assert.deepEqual(getStats(), {
-        app: { weird: "<error: gauge function returned an object>" },
-      });
+      assert.deepEqual(getStats("/app"), { weird: "<error: gauge function returned an object>" });
     } finally {
       setLogger(previous);
     }

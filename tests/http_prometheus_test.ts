@@ -209,11 +209,17 @@ describe("toPrometheusText", () => {
     assert.deepEqual(types(toPrometheusText(findNode("/web/api")!)), ["web_api_n_total counter"]);
   });
 
-  it("writes a comment in place of a stat that fails to read", () => {
+  it("writes a comment in place of a stat that fails to read, and counts the failure", () => {
     const previous = setLogger(() => {});
     try {
       collection("/g", FixedStat("bad", "Stat", "gauge", new Error("no\nway")));
-      assert.equal(text(), "# scales: /g/bad failed to read: <error: no\\nway>\n");
+      assert.equal(
+        text(),
+        "# scales: /g/bad failed to read: <error: no\\nway>\n" +
+          "# HELP scales_read_errors_total /scales/readErrors (IntStat)\n" +
+          "# TYPE scales_read_errors_total counter\n" +
+          "scales_read_errors_total 1\n",
+      );
     } finally {
       setLogger(previous);
     }
