@@ -106,13 +106,16 @@ export type Point = [timestamp: number, value: number];
 /**
  * Reads every stored point of a whisper file's first (finest) archive
  * (format: big-endian header, archive table, then `(u32 timestamp, f64
- * value)` points), sorted by time.
+ * value)` points), sorted by time. A file carbon is still creating (shorter
+ * than its header says) has no points yet.
  */
 export function readWhisper(path: string): Point[] {
   const bytes = readFileSync(path);
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  if (bytes.byteLength < 28) return [];
   const offset = view.getUint32(16);
   const count = view.getUint32(24);
+  if (offset + count * 12 > bytes.byteLength) return [];
   const points = new Map<number, number>();
   for (let i = 0; i < count; i++) {
     const at = offset + i * 12;
