@@ -71,9 +71,13 @@ function listening(port: number): Promise<boolean> {
 }
 
 /** Resolves once something accepts connections on `port`, or throws after `timeoutMs`. */
-export async function waitForPort(port: number, timeoutMs = 20_000): Promise<void> {
+export async function waitForPort(
+  port: number,
+  timeoutMs = 20_000,
+  signal?: AbortSignal,
+): Promise<void> {
   const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
+  while (Date.now() < deadline && !signal?.aborted) {
     if (await listening(port)) return;
     await sleep(100);
   }
@@ -125,6 +129,13 @@ export function readWhisper(path: string): Point[] {
   return [...points].sort((x, y) => x[0] - y[0]);
 }
 
+/** carbon-cache ended before it listened. */
+class CarbonExited extends Error {
+  constructor(port: number) {
+    super(`carbon-cache exited before it listened on 127.0.0.1:${port}`);
+  }
+}
+
 /** A running (or stopped) carbon-cache in its own temporary directory. */
 export class Carbon {
   /** Its temporary directory. */
@@ -138,8 +149,26 @@ export class Carbon {
     this.port = port;
   }
 
-  /** Makes the directory and config on free loopback ports and starts carbon-cache. */
+  /**
+   * Makes the directory and config on free loopback ports and starts
+   * carbon-cache. If carbon-cache exits before it listens (a port taken
+   * between choosing it and binding it), tries again on new ports, at most
+   * three times.
+   */
   static async start(): Promise<Carbon> {
+    for (let attempt = 1;; attempt++) {
+      const carbon = await Carbon.#configure();
+      try {
+        await carbon.restart();
+        return carbon;
+      } catch (error) {
+        await carbon.dispose();
+        if (!(error instanceof CarbonExited) || attempt === 3) throw error;
+      }
+    }
+  }
+
+  static async #configure(): Promise<Carbon> {
     const dir = mkdtempSync(join(tmpdir(), "scales-carbon-"));
     const port = await freePort();
     const pickle = await freePort();
@@ -179,9 +208,7 @@ WHISPER_FALLOCATE_CREATE = False
       join(dir, "storage-schemas.conf"),
       "[all]\npattern = .*\nretentions = 1s:1h\n",
     );
-    const carbon = new Carbon(dir, port);
-    await carbon.restart();
-    return carbon;
+    return new Carbon(dir, port);
   }
 
   /** Starts carbon-cache (again, in the foreground) on the same port and data. */
@@ -194,7 +221,19 @@ WHISPER_FALLOCATE_CREATE = False
       "--nodaemon",
       "start",
     ]);
-    await waitForPort(this.port);
+    const exited = this.#process.exited.then(() => {
+      throw new CarbonExited(this.port);
+    });
+    const giveUp = new AbortController();
+    try {
+      await Promise.race([waitForPort(this.port, 60_000, giveUp.signal), exited]);
+    } catch (error) {
+      if (error instanceof CarbonExited) this.#process = undefined;
+      throw error;
+    } finally {
+      giveUp.abort();
+    }
+    exited.catch(() => {}); // a later exit (stop()) is not an error
   }
 
   /** Stops carbon-cache with SIGTERM and waits until it is gone. */
