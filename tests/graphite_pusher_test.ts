@@ -1,4 +1,4 @@
-import { describe, it } from "node:test";
+import { afterEach, beforeEach, describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { getStats, reset, setLogger } from "@scales/core";
 import {
@@ -60,9 +60,18 @@ class FakeGraphite {
   }
 }
 
-function quietly(): () => void {
-  const previous = setLogger(() => {});
-  return () => setLogger(previous);
+/**
+ * Silences the library's log for each test of the enclosing `describe` (the
+ * outage tests log on purpose), restoring it even when an assertion fails.
+ */
+function quietly(): void {
+  let previous: ReturnType<typeof setLogger> | undefined;
+  beforeEach(() => {
+    previous = setLogger(() => {});
+  });
+  afterEach(() => {
+    setLogger(previous);
+  });
 }
 
 function graphiteStats() {
@@ -70,6 +79,8 @@ function graphiteStats() {
 }
 
 describe("GraphitePusher delivery", () => {
+  quietly();
+
   it("delivers every byte when the connection takes a few bytes per write", async () => {
     reset();
     const graphite = new FakeGraphite(7);
@@ -82,7 +93,6 @@ describe("GraphitePusher delivery", () => {
 
   it("sends pushes queued during an outage in one write, with their own timestamps", async () => {
     reset();
-    const restore = quietly();
     const graphite = new FakeGraphite();
     graphite.up = false;
     const pusher = new GraphitePusher("h", 1, "app", graphite.options());
@@ -98,12 +108,10 @@ describe("GraphitePusher delivery", () => {
     ]);
     assert.equal(graphiteStats().sentPushes, 3);
     await pusher.close();
-    restore();
   });
 
   it("counts sent lines, pushes, errors and the last success under /scales/graphite", async () => {
     reset();
-    const restore = quietly();
     const graphite = new FakeGraphite();
     graphite.up = false;
     const pusher = new GraphitePusher("h", 1, "app", graphite.options());
@@ -117,12 +125,10 @@ describe("GraphitePusher delivery", () => {
       [2, 4, 2, 1, 0, T + 60],
     );
     await pusher.close();
-    restore();
   });
 
   it("after the peer closed, reconnects and repeats the last push before the new one", async () => {
     reset();
-    const restore = quietly();
     const graphite = new FakeGraphite();
     const pusher = new GraphitePusher("h", 1, "app", graphite.options());
     await pusher.push({ x: 1 });
@@ -134,12 +140,10 @@ describe("GraphitePusher delivery", () => {
     const stats = graphiteStats();
     assert.deepEqual([stats.reconnects, stats.sent, stats.resent], [1, 2, 1]);
     await pusher.close();
-    restore();
   });
 
   it("repeats nothing after a reconnect when resendOnReconnect is 0", async () => {
     reset();
-    const restore = quietly();
     const graphite = new FakeGraphite();
     const pusher = new GraphitePusher("h", 1, "app", graphite.options({ resendOnReconnect: 0 }));
     await pusher.push({ x: 1 });
@@ -147,14 +151,14 @@ describe("GraphitePusher delivery", () => {
     await pusher.push({ x: 2 });
     assert.equal(graphite.connections[1].text, `app.x 2 ${T}\n`);
     await pusher.close();
-    restore();
   });
 });
 
 describe("GraphitePusher outages", () => {
+  quietly();
+
   it("backs off exponentially: no attempt before the delay, doubling up to the bound", async () => {
     reset();
-    const restore = quietly();
     const graphite = new FakeGraphite();
     graphite.up = false;
     const start = graphite.now;
@@ -169,12 +173,10 @@ describe("GraphitePusher outages", () => {
       [0, 30, 90, 210, 450],
     );
     await pusher.close(0);
-    restore();
   });
 
   it("spreads reconnects with jitter between half and all of the base delay", async () => {
     reset();
-    const restore = quietly();
     const graphite = new FakeGraphite();
     graphite.up = false;
     const start = graphite.now;
@@ -188,12 +190,10 @@ describe("GraphitePusher outages", () => {
     }
     assert.deepEqual(graphite.attempts.map((at) => (at - start) / 1000), [0, 60]);
     await pusher.close(0);
-    restore();
   });
 
   it("drops the oldest pushes past maxQueuedPushes and counts them", async () => {
     reset();
-    const restore = quietly();
     const graphite = new FakeGraphite();
     graphite.up = false;
     const pusher = new GraphitePusher("h", 1, "app", graphite.options({ maxQueuedPushes: 3 }));
@@ -214,12 +214,10 @@ describe("GraphitePusher outages", () => {
       [3, 4, 5].map((i) => `app.x ${i} ${T + i - 1}\napp.y ${i} ${T + i - 1}\n`).join(""),
     );
     await pusher.close();
-    restore();
   });
 
   it("drops the oldest pushes past maxQueuedLines", async () => {
     reset();
-    const restore = quietly();
     const graphite = new FakeGraphite();
     graphite.up = false;
     const pusher = new GraphitePusher("h", 1, "app", graphite.options({ maxQueuedLines: 5 }));
@@ -227,12 +225,10 @@ describe("GraphitePusher outages", () => {
     assert.deepEqual([pusher.queuedPushes, pusher.queuedLines], [2, 4]);
     assert.equal(graphiteStats().droppedPushes, 2);
     await pusher.close(0);
-    restore();
   });
 
   it("gives up on a hung peer after the write timeout and keeps the push queued", async () => {
     reset();
-    const restore = quietly();
     const graphite = new FakeGraphite(Infinity, true);
     const pusher = new GraphitePusher("h", 1, "app", graphite.options({ writeTimeoutMs: 30 }));
     const started = Date.now();
@@ -242,12 +238,10 @@ describe("GraphitePusher outages", () => {
     assert.equal(pusher.queuedPushes, 1);
     assert.equal(graphiteStats().errors, 1);
     await pusher.close(0);
-    restore();
   });
 
   it("gives up on a connect that never completes after the connect timeout", async () => {
     reset();
-    const restore = quietly();
     const pusher = new GraphitePusher("h", 1, "app", {
       connector: () => new Promise(() => {}),
       connectTimeoutMs: 30,
@@ -256,7 +250,6 @@ describe("GraphitePusher outages", () => {
     assert.equal(await pusher.push({ x: 1 }), false);
     assert.equal(graphiteStats().errors, 1);
     await pusher.close(0);
-    restore();
   });
 
   it("never throws into the caller, even when the connector throws synchronously", async () => {
@@ -277,7 +270,6 @@ describe("GraphitePusher outages", () => {
 
   it("close() sends what is queued even during a backoff", async () => {
     reset();
-    const restore = quietly();
     const graphite = new FakeGraphite();
     graphite.up = false;
     const pusher = new GraphitePusher("h", 1, "app", graphite.options());
@@ -285,12 +277,10 @@ describe("GraphitePusher outages", () => {
     graphite.up = true;
     assert.equal(await pusher.close(1_000), true);
     assert.equal(graphite.received, `app.x 1 ${T}\n`);
-    restore();
   });
 
   it("close() drops and counts what it cannot send by its deadline", async () => {
     reset();
-    const restore = quietly();
     const graphite = new FakeGraphite();
     graphite.up = false;
     const pusher = new GraphitePusher("h", 1, "app", graphite.options());
@@ -298,11 +288,9 @@ describe("GraphitePusher outages", () => {
     assert.equal(await pusher.close(50), false);
     assert.deepEqual([graphiteStats().droppedPushes, graphiteStats().dropped], [1, 2]);
     assert.equal(graphiteStats().queued, 0);
-    restore();
   });
   it("close() stops trying at its deadline, even with a write still hanging", async () => {
     reset();
-    const restore = quietly();
     const graphite = new FakeGraphite(Infinity, true);
     const pusher = new GraphitePusher("h", 1, "app", graphite.options({ writeTimeoutMs: 100 }));
     void pusher.push({ x: 1 });
@@ -311,14 +299,14 @@ describe("GraphitePusher outages", () => {
     assert.ok(Date.now() - started < 1_000, "close() was bounded by the write timeout");
     assert.equal(graphite.attempts.length, 1, "no reconnect after the deadline");
     assert.deepEqual([graphiteStats().droppedPushes, graphiteStats().queued], [1, 0]);
-    restore();
   });
 });
 
 describe("GraphitePusher deadlines", () => {
+  quietly();
+
   it("aborts the connect attempt when the connect timeout passes", async () => {
     reset();
-    const restore = quietly();
     const signals: AbortSignal[] = [];
     const pusher = new GraphitePusher("h", 1, "app", {
       connector: (_host, _port, signal) => {
@@ -331,12 +319,10 @@ describe("GraphitePusher deadlines", () => {
     assert.equal(await pusher.push({ x: 1 }), false);
     assert.deepEqual(signals.map((signal) => signal.aborted), [true]);
     await pusher.close(0);
-    restore();
   });
 
   it("close() returns by its deadline while a connect hangs, and aborts the attempt", async () => {
     reset();
-    const restore = quietly();
     const signals: AbortSignal[] = [];
     const pusher = new GraphitePusher("h", 1, "app", {
       connector: (_host, _port, signal) => {
@@ -359,12 +345,10 @@ describe("GraphitePusher deadlines", () => {
       0,
       0,
     ]);
-    restore();
   });
 
   it("close() returns by its deadline while a write hangs", async () => {
     reset();
-    const restore = quietly();
     const graphite = new FakeGraphite(Infinity, true);
     const pusher = new GraphitePusher("h", 1, "app", graphite.options({ writeTimeoutMs: 5_000 }));
     void pusher.push({ x: 1, y: 2 });
@@ -381,7 +365,6 @@ describe("GraphitePusher deadlines", () => {
       0,
       0,
     ]);
-    restore();
   });
 });
 
