@@ -42,14 +42,14 @@ function originOf(host: string | null): string {
 }
 
 /** The request to hand a web handler for a Node request (the body is not forwarded). */
-export function toWebRequest(incoming: NodeRequestLike, origin?: string): Request {
+function toWebRequest(incoming: NodeRequestLike): Request {
   const headers = new Headers();
   for (const [name, value] of Object.entries(incoming.headers)) {
     if (value === undefined) continue;
     if (Array.isArray(value)) { for (const v of value) headers.append(name, v); }
     else headers.set(name, value);
   }
-  const base = origin ?? originOf(headers.get("host"));
+  const base = originOf(headers.get("host"));
   return new Request(new URL(incoming.url ?? "/", base), {
     method: incoming.method ?? "GET",
     headers,
@@ -57,7 +57,7 @@ export function toWebRequest(incoming: NodeRequestLike, origin?: string): Reques
 }
 
 /** Writes a web `Response` to a Node response; `head` sends no body. */
-export async function sendWebResponse(
+async function sendWebResponse(
   response: Response,
   outgoing: NodeResponseLike,
   head = false,

@@ -82,7 +82,7 @@ function emptySnapshot(count: number, sum: number): PmfSnapshot {
 }
 
 /** The snapshot of a window sketch, with all-time `count` and `sum`. */
-export function snapshotOf(window: QuantileSketch, count: number, sum: number): PmfSnapshot {
+function snapshotOf(window: QuantileSketch, count: number, sum: number): PmfSnapshot {
   if (window.count === 0) return emptySnapshot(count, sum);
   const [median, p75, p95, p98, p99, p999] = window.quantiles(QUANTILES);
   return {
