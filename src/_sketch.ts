@@ -59,18 +59,8 @@ export const ZERO_THRESHOLD = 2 ** -30;
 /** The biased exponent of {@linkcode ZERO_THRESHOLD}: any larger one is a bucket. */
 const ZERO_EXPONENT = 1023 - 30;
 
-/** Positions in the running doubles: the sum of the samples. */
-const SUM = 0;
-/** The first sample, the origin of the shifted squares (exact for data far from zero). */
-const ORIGIN = 1;
-/** Σ(v - origin)². Σ(v - origin) is `sum - count * origin`. */
-const SQUARES = 2;
-/** The smallest sample, `Infinity` when empty. */
-const MIN = 3;
-/** The largest sample, `-Infinity` when empty. */
-const MAX = 4;
-
-const EMPTY_ACC = new Float64Array([0, 0, 0, Infinity, -Infinity]);
+/** The negative store of every sketch that has seen no negative value (never written). */
+const NO_NEGATIVES = new BucketStore();
 
 /** Options for constructing a {@linkcode QuantileSketch}. */
 export interface QuantileSketchOptions {
@@ -132,14 +122,17 @@ export class QuantileSketch {
   #shift: number;
   #scale: number;
   readonly #positive = new BucketStore();
-  readonly #negative = new BucketStore();
+  /** Allocated with the first negative value. */
+  #negative = NO_NEGATIVES;
   #zeroCount = 0;
   #count = 0;
-  /**
-   * The running doubles, in one typed array (cheaper to update than object
-   * fields, which V8 boxes): see the `SUM`... constants.
-   */
-  readonly #acc = EMPTY_ACC.slice();
+  #sum = 0;
+  #min = Infinity;
+  #max = -Infinity;
+  /** The first sample: the origin of the shifted squares (exact for data far from zero). */
+  #origin = 0;
+  /** Σ(v - origin)²; Σ(v - origin) is `sum - count * origin`. */
+  #squares = 0;
 
   /**
    * Creates an empty sketch.
@@ -184,31 +177,30 @@ export class QuantileSketch {
 
   /** Sum of the values added; `0` when empty. */
   get sum(): number {
-    return this.#acc[SUM]!;
+    return this.#sum;
   }
 
   /** Smallest value added, exactly; `NaN` when empty. */
   get min(): number {
-    return this.#count === 0 ? NaN : this.#acc[MIN]!;
+    return this.#count === 0 ? NaN : this.#min;
   }
 
   /** Largest value added, exactly; `NaN` when empty. */
   get max(): number {
-    return this.#count === 0 ? NaN : this.#acc[MAX]!;
+    return this.#count === 0 ? NaN : this.#max;
   }
 
   /** Arithmetic mean; `NaN` when empty. */
   get mean(): number {
-    return this.#count === 0 ? NaN : this.#acc[SUM]! / this.#count;
+    return this.#count === 0 ? NaN : this.#sum / this.#count;
   }
 
   /** Sample variance, `Σ(v - mean)² / (count - 1)`; `0` with fewer than two values. */
   get variance(): number {
     const n = this.#count;
     if (n < 2) return 0;
-    const acc = this.#acc;
-    const shifted = acc[SUM]! - n * acc[ORIGIN]!;
-    return Math.max(0, (acc[SQUARES]! - shifted * shifted / n) / (n - 1));
+    const shifted = this.#sum - n * this.#origin;
+    return Math.max(0, (this.#squares - shifted * shifted / n) / (n - 1));
   }
 
   /** Sample standard deviation, the square root of {@linkcode QuantileSketch.variance}. */
@@ -234,13 +226,12 @@ export class QuantileSketch {
    */
   add(v: number): void {
     if (v - v !== 0) return; // NaN or ±Infinity
-    const acc = this.#acc;
-    if (this.#count++ === 0) acc[ORIGIN] = v;
-    acc[SUM] += v;
-    const d = v - acc[ORIGIN]!;
-    acc[SQUARES] += d * d;
-    if (v < acc[MIN]!) acc[MIN] = v;
-    if (v > acc[MAX]!) acc[MAX] = v;
+    if (this.#count++ === 0) this.#origin = v;
+    this.#sum += v;
+    const d = v - this.#origin;
+    this.#squares += d * d;
+    if (v < this.#min) this.#min = v;
+    if (v > this.#max) this.#max = v;
     FLOAT_VIEW[0] = v;
     const high = WORD_VIEW[HIGH_WORD]!;
     const exponent = (high >>> 20) & 0x7ff;
@@ -279,6 +270,7 @@ export class QuantileSketch {
 
   /** Adds `count` to bucket `index` (at the current scale) of `store`, lowering the scale if needed. */
   #place(store: BucketStore, index: number, count: number): void {
+    if (store === NO_NEGATIVES) store = this.#negative = new BucketStore();
     while (!store.tryAdd(index, count, this.maxBuckets)) {
       const k = store.downscaleNeeded(index, this.maxBuckets);
       this.#downscale(k);
@@ -289,7 +281,7 @@ export class QuantileSketch {
   /** Lowers the scale by `k`, exactly: bucket `i` becomes `i >> k`. */
   #downscale(k: number): void {
     this.#positive.downscale(k);
-    this.#negative.downscale(k);
+    if (this.#negative !== NO_NEGATIVES) this.#negative.downscale(k);
     this.#scale -= k;
     this.#shift += k;
   }
@@ -311,8 +303,8 @@ export class QuantileSketch {
   quantile(q: number): number {
     if (!(q >= 0 && q <= 1)) throw new RangeError(`quantile must be in [0, 1], got ${q}`);
     if (this.#count === 0) return NaN;
-    if (q === 0) return this.#acc[MIN]!;
-    if (q === 1) return this.#acc[MAX]!;
+    if (q === 0) return this.#min;
+    if (q === 1) return this.#max;
     let rank = Math.floor(q * (this.#count - 1));
     let value: number;
     const negatives = this.#negative.total();
@@ -323,7 +315,7 @@ export class QuantileSketch {
     } else {
       value = this.#representative(this.#positive.indexAtRank(rank - this.#zeroCount));
     }
-    return Math.min(this.#acc[MAX]!, Math.max(this.#acc[MIN]!, value));
+    return Math.min(this.#max, Math.max(this.#min, value));
   }
 
   /**
@@ -349,21 +341,19 @@ export class QuantileSketch {
     const n2 = other.#count;
     if (n2 === 0) return;
     const n1 = this.#count;
-    const acc = this.#acc;
-    const theirs = other.#acc;
     if (n1 === 0) {
-      acc[ORIGIN] = theirs[ORIGIN]!;
-      acc[SQUARES] = theirs[SQUARES]!;
+      this.#origin = other.#origin;
+      this.#squares = other.#squares;
     } else {
       // Re-shift other's squares from its origin to ours.
-      const delta = theirs[ORIGIN]! - acc[ORIGIN]!;
-      const shifted = theirs[SUM]! - n2 * theirs[ORIGIN]!;
-      acc[SQUARES] += theirs[SQUARES]! + 2 * delta * shifted + n2 * delta * delta;
+      const delta = other.#origin - this.#origin;
+      const shifted = other.#sum - n2 * other.#origin;
+      this.#squares += other.#squares + 2 * delta * shifted + n2 * delta * delta;
     }
     this.#count = n1 + n2;
-    acc[SUM] += theirs[SUM]!;
-    if (theirs[MIN]! < acc[MIN]!) acc[MIN] = theirs[MIN]!;
-    if (theirs[MAX]! > acc[MAX]!) acc[MAX] = theirs[MAX]!;
+    this.#sum += other.#sum;
+    if (other.#min < this.#min) this.#min = other.#min;
+    if (other.#max > this.#max) this.#max = other.#max;
     this.#zeroCount += other.#zeroCount;
     if (other.#scale < this.#scale) this.#downscale(this.#scale - other.#scale);
     this.#mergeStore(this.#positive, other.#positive, other.#scale);
@@ -374,6 +364,7 @@ export class QuantileSketch {
   #mergeStore(into: BucketStore, from: BucketStore, scale: number): void {
     const first = from.first();
     if (first < 0) return;
+    if (into === NO_NEGATIVES) into = this.#negative = new BucketStore();
     const last = from.last();
     const counts = from.counts;
     // Highest and lowest first, so the array grows at most twice and any
@@ -401,12 +392,21 @@ export class QuantileSketch {
       );
     }
     this.#positive.copyFrom(other.#positive);
-    this.#negative.copyFrom(other.#negative);
+    if (other.#negative === NO_NEGATIVES) {
+      this.#negative.clear();
+    } else {
+      if (this.#negative === NO_NEGATIVES) this.#negative = new BucketStore();
+      this.#negative.copyFrom(other.#negative);
+    }
     this.#scale = other.#scale;
     this.#shift = other.#shift;
     this.#zeroCount = other.#zeroCount;
     this.#count = other.#count;
-    this.#acc.set(other.#acc);
+    this.#sum = other.#sum;
+    this.#min = other.#min;
+    this.#max = other.#max;
+    this.#origin = other.#origin;
+    this.#squares = other.#squares;
   }
 
   /** Returns an independent copy of this sketch. */
@@ -424,7 +424,11 @@ export class QuantileSketch {
     this.#shift = this.#tables.scale - this.initialScale;
     this.#zeroCount = 0;
     this.#count = 0;
-    this.#acc.set(EMPTY_ACC);
+    this.#sum = 0;
+    this.#min = Infinity;
+    this.#max = -Infinity;
+    this.#origin = 0;
+    this.#squares = 0;
   }
 
   /**
@@ -441,9 +445,9 @@ export class QuantileSketch {
       positive: runOf(this.#positive),
       negative: runOf(this.#negative),
       count: this.#count,
-      sum: this.#acc[SUM]!,
-      min: empty ? NaN : this.#acc[MIN]!,
-      max: empty ? NaN : this.#acc[MAX]!,
+      sum: this.#sum,
+      min: empty ? NaN : this.#min,
+      max: empty ? NaN : this.#max,
     };
   }
 

@@ -261,6 +261,58 @@ describe("memory", () => {
   });
 });
 
+/** Bytes of heap plus external memory (typed arrays), after collecting garbage until it settles. */
+async function memoryInUse(): Promise<number> {
+  const gc = (globalThis as { gc?: () => void }).gc;
+  if (gc === undefined) assert.fail("run with --v8-flags=--expose-gc (the test task does)");
+  // Array buffers are freed by a background sweeper: give it a few turns.
+  for (let i = 0; i < 4; i++) {
+    gc();
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+  const usage = process.memoryUsage();
+  return usage.heapUsed + usage.external;
+}
+
+/**
+ * Latency-like samples in milliseconds: log-normal (median 50 ms, σ = 1.2 in
+ * log space) clipped to 1 ms .. 10 s, so every slot spans the whole range.
+ */
+function busyLatencies(count: number, seed: number): Float64Array {
+  const next = random(seed);
+  return Float64Array.from(
+    { length: count },
+    () => Math.min(10_000, Math.max(1, logNormalOf(next, Math.log(50), 1.2))),
+  );
+}
+
+describe("memory of a busy distribution", () => {
+  it("stays under 16 KiB (heap + external) with every window slot full and the all-time buckets", async () => {
+    const samples = busyLatencies(100_000, 31);
+    /** Pmfs with seven one-minute slots of 100,000 samples: five in the window, two retired. */
+    const busy = (count: number) => {
+      const pmfs: Pmf[] = [];
+      return withFakeTime((clock) => {
+        for (let i = 0; i < count; i++) pmfs.push(new Pmf());
+        for (let minute = 0; minute < 7; minute++) {
+          for (const pmf of pmfs) for (const v of samples) pmf.add(v);
+          if (minute < 6) clock.tick(60_000);
+        }
+      }).then(() => pmfs);
+    };
+    // A first batch pays the one-time costs (compiled code, clock); the
+    // second batch's growth is what each Pmf holds.
+    const first = await busy(5);
+    const before = await memoryInUse();
+    const pmfs = await busy(30);
+    const perPmf = (await memoryInUse() - before) / pmfs.length;
+    assert.equal(first.length, 5);
+    assert.equal(pmfs[0]!.count, 700_000);
+    assert.equal(pmfs[0]!.exponentialHistogram().positive.counts.length, 852);
+    assert.ok(perPmf < 16 * 1024, `${perPmf} bytes per Pmf`);
+  });
+});
+
 describe("PmfAggregationStat", () => {
   it("shows exactly the percentiles of one sketch fed every child's samples", () => {
     reset();
