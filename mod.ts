@@ -57,6 +57,7 @@ export {
 export { Meter, type MeterSnapshot, MeterStat } from "./src/meter.ts";
 export type { BucketRun, ExponentialHistogramData } from "./src/exponential_histogram.ts";
 export {
+  DEFAULT_PMF_DICT_MAX_KEYS,
   type MeterDict,
   MeterDictStat,
   NamedPmfDictStat,

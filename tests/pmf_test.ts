@@ -11,6 +11,7 @@ import {
   type PmfSnapshot,
   PmfStat,
   reset,
+  setLogger,
 } from "@scales/core";
 import { logNormal as logNormalOf, mulberry32 as random } from "./_random.ts";
 
@@ -417,6 +418,41 @@ describe("NamedPmfDictStat", () => {
     assert.deepEqual(Object.keys(snapshot), ["/login", "/"]);
     assert.equal(snapshot["/login"]!.count, 2);
     assert.equal(snapshot["/login"]!.max, 30);
+  });
+
+  it("keeps 1,000 keys by default: 20,000 keys with every window slot full stay under 16 MiB", async () => {
+    const samples = busyLatencies(25 * 1000, 37);
+    const logged: string[] = [];
+    const previous = setLogger((message) => logged.push(message));
+    const before = await memoryInUse();
+    let byKey: Record<string, Pmf> = {};
+    let growth = 0;
+    try {
+      await withFakeTime((clock) => {
+        const STATS = collection("/web", NamedPmfDictStat("byKey"));
+        byKey = STATS.byKey; // kept past the tree's reset, to measure it
+        // Seven one-minute slots (five in the window, two retired); every
+        // key gets 25 samples from 1 ms to 10 s in each.
+        for (let minute = 0; minute < 7; minute++) {
+          for (let k = 0; k < 20_000; k++) {
+            const pmf = STATS.byKey[`/item/${k}`]!;
+            const from = (k % 1000) * 25;
+            for (let i = from; i < from + 25; i++) pmf.add(samples[i]!);
+          }
+          if (minute < 6) clock.tick(60_000);
+        }
+      });
+      growth = (await memoryInUse()) - before;
+    } finally {
+      setLogger(previous);
+    }
+    const keys = Object.keys(byKey);
+    assert.ok(growth < 16 * 1024 * 1024, `grew by ${growth} bytes`);
+    assert.equal(keys.length, 1001);
+    assert.equal(keys.at(-1), "(other)");
+    assert.deepEqual(logged, [
+      'dict stat /web/byKey reached its cap of 1000 keys; further new keys count under "(other)"',
+    ]);
   });
 
   it("counts keys past the cap under the overflow key", () => {
