@@ -14,7 +14,7 @@ import process from "node:process";
 import { DDSketch } from "@datadog/sketches-js";
 import { collection, PmfStat } from "@scales/core";
 import { QuantileSketch } from "../src/_sketch.ts";
-import { mulberry32 } from "../tests/_random.ts";
+import { logNormal, mulberry32 } from "../tests/_random.ts";
 
 /** Samples per round. */
 const N = 1_000_000;
@@ -26,11 +26,7 @@ const ROUNDS = 30;
 const random = mulberry32(42);
 const SIZE = 1 << 14;
 const MASK = SIZE - 1;
-const samples = new Float64Array(SIZE);
-for (let i = 0; i < SIZE; i++) {
-  const g = Math.sqrt(-2 * Math.log(1 - random())) * Math.cos(2 * Math.PI * random());
-  samples[i] = Math.exp(3 + 1.2 * g);
-}
+const samples = Float64Array.from({ length: SIZE }, () => logNormal(random, 3, 1.2));
 
 const STATS = collection("/bench", PmfStat("latency"));
 const sketch = new QuantileSketch();

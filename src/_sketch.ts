@@ -275,7 +275,11 @@ export class QuantileSketch {
     return true;
   }
 
-  /** Adds a value whose magnitude is below `2^-29`, or ignores a non-finite one. */
+  /**
+   * Adds a value whose magnitude is below `2^-29`, or ignores a non-finite one.
+   * It repeats the statistics of `add` on purpose: sharing them (one flag, two
+   * tests in `add`) measured 1.2 ns a sample slower.
+   */
   #addUnusual(v: number): boolean {
     if (v - v !== 0) return false; // NaN or ±Infinity
     if (this.#count++ === 0) this.#origin = v;
