@@ -6,7 +6,7 @@
  * @module
  */
 
-import { QuantileSketch } from "./_sketch.ts";
+import { DEFAULT_MAX_BUCKETS, QuantileSketch } from "./_sketch.ts";
 import { AggregationCell } from "./aggregation.ts";
 import { coarse, now, startCoarseClock } from "./clock.ts";
 import type { ExponentialHistogramData } from "./exponential_histogram.ts";
@@ -61,6 +61,14 @@ export interface PmfOptions {
   readonly windowMs?: number;
   /** Sub-sketches in the window (default 5, at least 1). */
   readonly slots?: number;
+  /**
+   * The most buckets each sketch keeps per sign (default 4,096, at least
+   * 128): the memory ceiling. 4,096 buckets cover 64 octaves at 0.54%;
+   * values spanning more than `maxBuckets / 64` octaves halve the resolution
+   * (exactly) until they fit. A distribution holds at most
+   * `(slots + 1) * 2 * maxBuckets` counters of up to 8 bytes.
+   */
+  readonly maxBuckets?: number;
 }
 
 const QUANTILES = [0.5, 0.75, 0.95, 0.98, 0.99, 0.999] as const;
@@ -186,7 +194,7 @@ export class Pmf {
   #slot = 0;
   #generation = -1;
   /** Every sample of the slots that have left the window. */
-  readonly #retired = new QuantileSketch();
+  readonly #retired: QuantileSketch;
   #p99 = Infinity;
   #p99Generation = -1;
 
@@ -204,9 +212,16 @@ export class Pmf {
         `${where}: slots must be a positive integer, got ${describeValue(slots)}`,
       );
     }
+    const maxBuckets = options.maxBuckets ?? DEFAULT_MAX_BUCKETS;
+    if (!Number.isInteger(maxBuckets) || maxBuckets < 128) {
+      throw new TypeError(
+        `${where}: maxBuckets must be an integer of at least 128, got ${describeValue(maxBuckets)}`,
+      );
+    }
     this.#where = where;
     this.#slotMs = windowMs / slots;
-    this.#slots = Array.from({ length: slots }, () => new QuantileSketch());
+    this.#slots = Array.from({ length: slots }, () => new QuantileSketch({ maxBuckets }));
+    this.#retired = new QuantileSketch({ maxBuckets });
     this.#current = this.#slots[0]!;
     this.#start = startCoarseClock();
   }
@@ -315,7 +330,7 @@ export class Pmf {
    * ```
    */
   exponentialHistogram(): ExponentialHistogramData {
-    const all = new QuantileSketch();
+    const all = new QuantileSketch({ maxBuckets: this.#retired.maxBuckets });
     mergeAllTime(this, all);
     return all.exponentialHistogram();
   }
@@ -332,7 +347,7 @@ export class Pmf {
 
   static {
     windowOf = (pmf) => {
-      const merged = new QuantileSketch();
+      const merged = new QuantileSketch({ maxBuckets: pmf.#retired.maxBuckets });
       mergeWindow(pmf, merged);
       return merged;
     };

@@ -128,6 +128,21 @@ describe("PmfStat snapshot", () => {
     });
   });
 
+  it("rejects a bucket cap under 128 at declaration", () => {
+    assert.throws(() => PmfStat("latency", { maxBuckets: 64 }), {
+      name: "TypeError",
+      message: 'PmfStat "latency": maxBuckets must be an integer of at least 128, got 64',
+    });
+  });
+
+  it("with maxBuckets 256, keeps 10 octaves at scale 4 rather than 6", () => {
+    const pmf = new Pmf({ maxBuckets: 256 });
+    for (let i = 0; i <= 1000; i++) pmf.add(Math.pow(2, i / 100)); // 1 to 1024
+    const buckets = pmf.exponentialHistogram();
+    assert.equal(buckets.scale, 4); // 160 buckets; scale 5 would need 320
+    assert.equal(buckets.count, 1001);
+  });
+
   it("rejects a bad window at declaration", () => {
     assert.throws(() => PmfStat("latency", { slots: 0 }), {
       name: "TypeError",
