@@ -47,6 +47,7 @@ interface BunApi {
     hostname: string;
     port: number;
     development: boolean;
+    reusePort: boolean;
     fetch(request: Request): Response | Promise<Response>;
     error(error: Error): Response;
   }): BunServer;
@@ -69,6 +70,9 @@ export function bunListen({ hostname, port, handler }: ListenOptions): Promise<L
       port,
       // Never Bun's development error page (it shows the stack to the client).
       development: false,
+      // Bun turns SO_REUSEPORT on with `development: false`: a second server
+      // on a taken port would then share it silently instead of failing.
+      reusePort: false,
       fetch: handler,
       error(error) {
         log("http listener: handler failed", error);
