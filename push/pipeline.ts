@@ -16,6 +16,7 @@ import { unrefTimer } from "../src/_unref_timer.ts";
 import { checkCount, checkPositive } from "./options.ts";
 import { countPushes, PushQueue, type QueuedPush, type Removed } from "./queue.ts";
 import { pushStats, queueGauge } from "./stats.ts";
+import { timeout } from "./timeout.ts";
 import type { PushTransport, SendOutcome } from "./transport.ts";
 
 export type { PushTransport, SendOutcome } from "./transport.ts";
@@ -318,7 +319,9 @@ export class PushPipeline<P> {
 
   async #send(batch: QueuedPush<P>[]): Promise<SendOutcome> {
     try {
-      return await this.#transport.send(batch, this.#abandonment.signal);
+      const signal = this.#abandonment.signal;
+      // A transport that ignores the signal still cannot hold close() past its deadline.
+      return await timeout(this.#transport.send(batch, signal), Infinity, "send", signal);
     } catch (error) {
       return { outcome: "retry", reason: `sending to ${this.peer} failed`, error };
     }
@@ -390,7 +393,8 @@ export class PushPipeline<P> {
     if (transport.connect === undefined) return true;
     let fresh: boolean;
     try {
-      fresh = await transport.connect(this.#abandonment.signal);
+      const signal = this.#abandonment.signal;
+      fresh = await timeout(transport.connect(signal), Infinity, "connect", signal);
     } catch (error) {
       this.#fail(`cannot connect to ${this.peer}`, error);
       return false;
