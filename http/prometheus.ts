@@ -23,7 +23,7 @@
  * @module
  */
 
-import type { Snapshot, SnapshotValue } from "../src/stat.ts";
+import { ownSnapshotValue, type Snapshot, type SnapshotValue } from "../src/stat.ts";
 import { isErrorMarker, readCell, type StatNode } from "../src/tree.ts";
 
 /** The `Content-Type` of the Prometheus text exposition format 0.0.4. */
@@ -241,9 +241,9 @@ function writeCell(
 function walk(w: Writer, node: StatNode, prefix: string, snapshot: Snapshot | undefined): void {
   for (const [name, cell] of node.cells) {
     let value: SnapshotValue | undefined;
-    if (snapshot === undefined) value = readCell(cell, node.path);
+    if (snapshot === undefined) value = readCell(cell, node);
     else {
-      value = snapshot[name];
+      value = ownSnapshotValue(snapshot, name);
       if (value === undefined) continue;
     }
     let base = cell.metricName ??
@@ -256,7 +256,7 @@ function walk(w: Writer, node: StatNode, prefix: string, snapshot: Snapshot | un
   for (const [name, child] of node.children) {
     let childSnapshot: Snapshot | undefined;
     if (snapshot !== undefined) {
-      const v = snapshot[name];
+      const v = ownSnapshotValue(snapshot, name);
       if (!isEntries(v)) continue;
       childSnapshot = v as Snapshot;
     }
