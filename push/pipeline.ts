@@ -12,6 +12,7 @@
  */
 
 import { log } from "../src/log.ts";
+import { defaultTree, type StatTree } from "../src/tree.ts";
 import { unrefTimer } from "../src/_unref_timer.ts";
 import { checkCount, checkPositive } from "./options.ts";
 import { countPushes, PushQueue, type QueuedPush, type Removed } from "./queue.ts";
@@ -45,6 +46,8 @@ export interface PushPipelineOptions {
   resendOnReconnect?: number;
   /** What a value is called in the log: `"lines"`, `"data points"`. Default `"values"`. */
   unit?: string;
+  /** The tree whose `/scales/<name>` holds the self-stats. Default: the default tree. */
+  tree?: StatTree;
   /** The clock, in milliseconds since the epoch, for timestamps and backoff. Default `Date.now`. */
   clock?: () => number;
   /** Randomness for the backoff jitter, in [0, 1). Default `Math.random`. */
@@ -100,6 +103,7 @@ export class PushPipeline<P> {
   readonly #maxBackoffMs: number;
   readonly #resendCount: number;
   readonly #unit: string;
+  readonly #tree: StatTree;
   readonly #clock: () => number;
   readonly #random: () => number;
 
@@ -146,7 +150,8 @@ export class PushPipeline<P> {
     this.#unit = options.unit ?? "values";
     this.#clock = options.clock ?? Date.now;
     this.#random = options.random ?? Math.random;
-    this.#queue = new PushQueue(this.#maxPushes, this.#maxValues, queueGauge(name));
+    this.#tree = options.tree ?? defaultTree;
+    this.#queue = new PushQueue(this.#maxPushes, this.#maxValues, queueGauge(name, this.#tree));
     this.#stats(); // the exporter shows under /scales/<name> from the start
   }
 
@@ -273,7 +278,7 @@ export class PushPipeline<P> {
   }
 
   #stats() {
-    return pushStats(this.name);
+    return pushStats(this.name, this.#tree);
   }
 
   #ignoredAfterClose(ignored: boolean): boolean {

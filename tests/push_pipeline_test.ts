@@ -4,7 +4,7 @@
  */
 import { afterEach, beforeEach, describe, it } from "node:test";
 import assert from "node:assert/strict";
-import { getStats, reset, setLogger } from "@scales/core";
+import { getStats, reset, setLogger, StatTree } from "@scales/core";
 import { PushPipeline, type PushPipelineOptions } from "../push/pipeline.ts";
 import type { QueuedPush } from "../push/queue.ts";
 import type { PushTransport, SendOutcome } from "../push/transport.ts";
@@ -463,6 +463,23 @@ describe("PushPipeline self-stats", () => {
       "queuedPushes",
       "lastSuccess",
     ]);
+  });
+
+  it("reports under /scales/<name> of its own tree, with that tree's queue only", async () => {
+    reset();
+    const tree = new StatTree();
+    const peer = new FakePeer();
+    const own = new PushPipeline("test", peer, peer.options({ tree }));
+    const other = new PushPipeline("test", peer, peer.options());
+    peer.answers = [RETRY, RETRY];
+    await push(own, "x", 2);
+    await push(other, "y", 5);
+    const mine = tree.getStats("/scales/test") as Record<string, number>;
+    assert.deepEqual([mine.pushes, mine.queued, mine.errors], [1, 2, 1]);
+    assert.deepEqual([stats().pushes, stats().queued, stats().errors], [1, 5, 1]);
+    assert.deepEqual(Object.keys(tree.getStats() ?? {}), ["scales"]);
+    await own.close(0);
+    await other.close(0);
   });
 
   it("rejects a bad option, naming it", () => {
