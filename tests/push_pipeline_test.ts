@@ -82,17 +82,27 @@ function stats(name = "test"): Record<string, number> {
   return getStats(`/scales/${name}`) as Record<string, number>;
 }
 
-describe("PushPipeline delivery", () => {
-  let logged: string[] = [];
+/**
+ * Resets the default tree before each test of the enclosing `describe`, and
+ * collects the library's log there (the outage tests log on purpose),
+ * restoring the logger even when an assertion fails.
+ */
+function quietly(): { messages: string[] } {
+  const logged = { messages: [] as string[] };
   let previous: ReturnType<typeof setLogger> | undefined;
   beforeEach(() => {
     reset();
-    logged = [];
-    previous = setLogger((message) => logged.push(message));
+    logged.messages = [];
+    previous = setLogger((message) => logged.messages.push(message));
   });
   afterEach(() => {
     setLogger(previous);
   });
+  return logged;
+}
+
+describe("PushPipeline delivery", () => {
+  const logged = quietly();
 
   it("delivers a push with the timestamp it was taken at, and counts it", async () => {
     const peer = new FakePeer();
@@ -120,7 +130,7 @@ describe("PushPipeline delivery", () => {
     assert.deepEqual(peer.attempts, [0, 60_000, 120_000, 240_000]);
     assert.deepEqual(peer.delivered, ["p1@0", "p2@60000", "p3@120000", "p4@240000"]);
     assert.deepEqual([stats().sentPushes, stats().errors, stats().droppedPushes], [4, 3, 0]);
-    assert.deepEqual(logged, ["test: peer down"]);
+    assert.deepEqual(logged.messages, ["test: peer down"]);
     await pipeline.close();
   });
 
@@ -154,14 +164,7 @@ describe("PushPipeline delivery", () => {
 });
 
 describe("PushPipeline queue bounds", () => {
-  let previous: ReturnType<typeof setLogger> | undefined;
-  beforeEach(() => {
-    reset();
-    previous = setLogger(() => {});
-  });
-  afterEach(() => {
-    setLogger(previous);
-  });
+  const logged = quietly();
 
   it("past maxQueuedPushes drops the oldest pushes and counts exactly what it dropped", async () => {
     const peer = new FakePeer();
@@ -194,8 +197,6 @@ describe("PushPipeline queue bounds", () => {
   });
 
   it("says once that the queue is full, until a push is delivered again", async () => {
-    const logged: string[] = [];
-    setLogger((message) => logged.push(message));
     const peer = new FakePeer();
     const pipeline = new PushPipeline("test", peer, {
       ...peer.options({ maxQueuedPushes: 1 }),
@@ -203,7 +204,7 @@ describe("PushPipeline queue bounds", () => {
     });
     peer.answers = [RETRY];
     for (let i = 0; i < 4; i++) await push(pipeline, "p");
-    assert.deepEqual(logged, [
+    assert.deepEqual(logged.messages, [
       "test: peer down",
       "test: queue for fake:1 is full (1 pushes or 1000000 lines); dropping the oldest pushes",
     ]);
@@ -228,16 +229,7 @@ describe("PushPipeline queue bounds", () => {
 });
 
 describe("PushPipeline retries", () => {
-  let logged: string[] = [];
-  let previous: ReturnType<typeof setLogger> | undefined;
-  beforeEach(() => {
-    reset();
-    logged = [];
-    previous = setLogger((message) => logged.push(message));
-  });
-  afterEach(() => {
-    setLogger(previous);
-  });
+  const logged = quietly();
 
   it("backs off exponentially with jitter, doubling up to maxBackoffMs", async () => {
     const peer = new FakePeer();
@@ -264,7 +256,7 @@ describe("PushPipeline retries", () => {
     assert.equal(await pipeline.flush(), true);
     assert.deepEqual(peer.attempts, [0, 120_000]);
     assert.deepEqual(peer.delivered, ["p1@0", "p2@119000"]);
-    assert.deepEqual(logged, ["test: HTTP 429"]);
+    assert.deepEqual(logged.messages, ["test: HTTP 429"]);
     await pipeline.close();
   });
 
@@ -283,7 +275,7 @@ describe("PushPipeline retries", () => {
       [s.rejectedPushes, s.rejected, s.sentPushes, s.sent, s.errors, s.queued],
       [2, 7, 1, 5, 0, 0],
     );
-    assert.deepEqual(logged, [
+    assert.deepEqual(logged.messages, [
       "test: HTTP 400 from fake:1: bad; dropped 1 pushes (3 values), not to be sent again",
     ]);
     await pipeline.close();
@@ -297,7 +289,9 @@ describe("PushPipeline retries", () => {
     await push(pipeline, "a", 5);
     await push(pipeline, "b", 5);
     assert.deepEqual([stats().sent, stats().rejected, stats().rejectedPushes], [10, 4, 0]);
-    assert.deepEqual(logged, ["test: fake:1 refused 2 of the values it received: too old"]);
+    assert.deepEqual(logged.messages, [
+      "test: fake:1 refused 2 of the values it received: too old",
+    ]);
     await pipeline.close();
   });
 
@@ -307,7 +301,7 @@ describe("PushPipeline retries", () => {
     peer.answers = ["throw"];
     assert.equal(await push(pipeline, "p"), false);
     assert.deepEqual([pipeline.queuedPushes, stats().errors], [1, 1]);
-    assert.deepEqual(logged, ["test: sending to fake:1 failed"]);
+    assert.deepEqual(logged.messages, ["test: sending to fake:1 failed"]);
     peer.now += 60_000;
     assert.equal(await pipeline.flush(), true);
     await pipeline.close();
@@ -321,20 +315,13 @@ describe("PushPipeline retries", () => {
     });
     assert.equal(result, false);
     assert.deepEqual([stats().errors, stats().pushes], [1, 0]);
-    assert.deepEqual(logged, ["test: push failed"]);
+    assert.deepEqual(logged.messages, ["test: push failed"]);
     await pipeline.close();
   });
 });
 
 describe("PushPipeline reconnects", () => {
-  let previous: ReturnType<typeof setLogger> | undefined;
-  beforeEach(() => {
-    reset();
-    previous = setLogger(() => {});
-  });
-  afterEach(() => {
-    setLogger(previous);
-  });
+  quietly();
 
   it("after a new connection, sends the last resendOnReconnect pushes again first", async () => {
     const peer = new FakeConnectedPeer();
@@ -379,14 +366,7 @@ describe("PushPipeline reconnects", () => {
 });
 
 describe("PushPipeline close()", () => {
-  let previous: ReturnType<typeof setLogger> | undefined;
-  beforeEach(() => {
-    reset();
-    previous = setLogger(() => {});
-  });
-  afterEach(() => {
-    setLogger(previous);
-  });
+  const logged = quietly();
 
   it("sends what is queued at once, even during a backoff", async () => {
     const peer = new FakePeer();
@@ -418,14 +398,12 @@ describe("PushPipeline close()", () => {
   });
 
   it("ignores and logs a push after close()", async () => {
-    const logged: string[] = [];
-    setLogger((message) => logged.push(message));
     const peer = new FakePeer();
     const pipeline = new PushPipeline("test", peer, peer.options());
     await pipeline.close();
     assert.equal(await push(pipeline, "late"), false);
     assert.deepEqual(peer.attempts, []);
-    assert.deepEqual(logged, ["test: push() after close() to fake:1 is ignored"]);
+    assert.deepEqual(logged.messages, ["test: push() after close() to fake:1 is ignored"]);
   });
 
   it("logs and survives a transport whose close() throws", async () => {
