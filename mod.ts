@@ -29,6 +29,7 @@ export type {
 export { withMetricName } from "./src/stat.ts";
 export { DoubleStat, type GaugeValue, IntStat, Stat } from "./src/basic_stats.ts";
 export {
+  type AutoDeleteOptions,
   DEFAULT_MAX_KEYS,
   type DictStatOptions,
   type IntDict,
@@ -89,6 +90,7 @@ export {
   type Stats,
 } from "./src/collection.ts";
 export {
+  defaultTree,
   errorMarker,
   findNode,
   getStats,
@@ -97,6 +99,7 @@ export {
   reset,
   setCollapsed,
   type StatNode,
+  StatTree,
 } from "./src/tree.ts";
 export { type Logger, setLogger } from "./src/log.ts";
 export {

@@ -8,14 +8,14 @@
 
 import { describeValue, log } from "../src/log.ts";
 import type { Snapshot } from "../src/stat.ts";
-import { getStats } from "../src/tree.ts";
+import { defaultTree, type StatTree } from "../src/tree.ts";
 import { type FileWriter, loadWriter } from "./_write_file.ts";
 
 /** The document a dump writes: the snapshot, plus when it was taken. */
 export type StatsDump = Snapshot & { "last-updated": string };
 
-function render(now: Date): string {
-  const dump: Snapshot = { "last-updated": now.toISOString(), ...getStats() };
+function render(now: Date, tree: StatTree): string {
+  const dump: Snapshot = { "last-updated": now.toISOString(), ...tree.getStats() };
   return JSON.stringify(dump, null, 2) + "\n";
 }
 
@@ -24,6 +24,12 @@ function checkPath(path: unknown, what: string): string {
     throw new TypeError(`${what} takes a non-empty file path, got ${describeValue(path)}`);
   }
   return path;
+}
+
+/** Options of {@linkcode dumpStatsTo}. */
+export interface DumpOptions {
+  /** The tree to write (default: {@linkcode defaultTree}). */
+  tree?: StatTree;
 }
 
 /**
@@ -44,14 +50,14 @@ function checkPath(path: unknown, what: string): string {
  * await Deno.remove(path);
  * ```
  */
-export async function dumpStatsTo(path: string): Promise<void> {
+export async function dumpStatsTo(path: string, options: DumpOptions = {}): Promise<void> {
   checkPath(path, "dumpStatsTo()");
   const writer = await loadWriter();
-  await writer.writeAtomic(path, render(new Date()));
+  await writer.writeAtomic(path, render(new Date(), options.tree ?? defaultTree));
 }
 
 /** Options of {@linkcode PeriodicFileDumper}. */
-export interface PeriodicFileDumperOptions {
+export interface PeriodicFileDumperOptions extends DumpOptions {
   /** Time between dumps. Default 60,000 ms. */
   periodMs?: number;
   /**
@@ -99,6 +105,7 @@ export class PeriodicFileDumper implements AsyncDisposable {
   readonly periodMs: number;
   readonly #dumpOnExit: boolean;
   readonly #signals: boolean;
+  readonly #tree: StatTree;
   #writer: FileWriter | undefined;
   #timer: ReturnType<typeof setInterval> | undefined;
   #removeExitListeners: (() => void) | undefined;
@@ -123,6 +130,7 @@ export class PeriodicFileDumper implements AsyncDisposable {
     this.periodMs = periodMs;
     this.#dumpOnExit = options.dumpOnExit ?? true;
     this.#signals = options.signals ?? true;
+    this.#tree = options.tree ?? defaultTree;
   }
 
   /**
@@ -161,7 +169,7 @@ export class PeriodicFileDumper implements AsyncDisposable {
     if (writer === undefined) return Promise.resolve();
     this.#writing = (async () => {
       try {
-        await writer.writeAtomic(this.path, render(new Date()));
+        await writer.writeAtomic(this.path, render(new Date(), this.#tree));
       } catch (error) {
         log(`forensics: cannot write the stats dump to ${this.path}`, error);
       }
@@ -193,7 +201,7 @@ export class PeriodicFileDumper implements AsyncDisposable {
     if (this.#finalDone || this.#writer === undefined) return;
     this.#finalDone = true;
     try {
-      this.#writer.writeAtomicSync(this.path, render(new Date()));
+      this.#writer.writeAtomicSync(this.path, render(new Date(), this.#tree));
     } catch (error) {
       log(`forensics: cannot write the last stats dump (${reason}) to ${this.path}`, error);
     }

@@ -15,6 +15,7 @@
  */
 
 export {
+  type DumpOptions,
   dumpStatsTo,
   PeriodicFileDumper,
   type PeriodicFileDumperOptions,

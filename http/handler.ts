@@ -8,7 +8,7 @@
 
 import type { Snapshot } from "../src/stat.ts";
 import { log } from "../src/log.ts";
-import { rootNode, snapshotNode, type StatNode } from "../src/tree.ts";
+import { defaultTree, snapshotNode, type StatNode, type StatTree } from "../src/tree.ts";
 import { renderErrorPage, renderPage } from "./html.ts";
 import { negotiateExposition, renderExposition } from "./exposition.ts";
 import { PROMETHEUS_CONTENT_TYPE } from "./prometheus.ts";
@@ -39,6 +39,8 @@ export interface StatsHandlerOptions {
   readonly metricsPath?: string | null;
   /** Consulted before answering any request; see {@linkcode Authorize}. */
   readonly authorize?: Authorize;
+  /** The tree to show (default: {@linkcode defaultTree}). */
+  readonly tree?: StatTree;
 }
 
 /** A web request handler: what {@linkcode statsHandler} returns. */
@@ -186,8 +188,8 @@ function decodeSegments(rest: string): string[] | undefined {
   return segments;
 }
 
-function findChild(segments: readonly string[]): StatNode | undefined {
-  let node: StatNode | undefined = rootNode();
+function findChild(tree: StatTree, segments: readonly string[]): StatNode | undefined {
+  let node: StatNode | undefined = tree.root;
   for (const segment of segments) {
     node = node.children.get(segment);
     if (node === undefined) return undefined;
@@ -238,6 +240,7 @@ export function statsHandler(options: StatsHandlerOptions = {}): StatsHandler {
   const prefix = normalizePrefix(options.prefix ?? "/status/");
   const metricsPath = options.metricsPath === undefined ? "/metrics" : options.metricsPath;
   const authorize = options.authorize;
+  const tree = options.tree ?? defaultTree;
   // Request paths arrive percent-encoded: match against the encoded forms.
   const encodedPrefix = asPathname(prefix);
   const bare = encodedPrefix.slice(0, -1);
@@ -307,7 +310,7 @@ export function statsHandler(options: StatsHandlerOptions = {}): StatsHandler {
         prefix,
       );
     }
-    const node = target.segments === undefined ? undefined : findChild(target.segments);
+    const node = target.segments === undefined ? undefined : findChild(tree, target.segments);
     if (node === undefined) {
       return errorResponse(
         request,

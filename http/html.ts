@@ -24,7 +24,7 @@
  * @module
  */
 
-import type { Snapshot, SnapshotValue } from "../src/stat.ts";
+import { ownSnapshotValue, type Snapshot, type SnapshotValue } from "../src/stat.ts";
 import { isErrorMarker, type StatNode } from "../src/tree.ts";
 import { escapeHtml, formatNumber } from "./_format.ts";
 import { VIEWER_FORMATS } from "./_viewer_formats.ts";
@@ -288,7 +288,7 @@ function valueCell(value: SnapshotValue, pathAttribute: string, keys: readonly s
 function container(node: StatNode, snapshot: Snapshot, prefix: string): string {
   let rows = "";
   for (const [name, cell] of node.cells) {
-    const value = snapshot[name];
+    const value = ownSnapshotValue(snapshot, name);
     if (value === undefined) continue;
     const escaped = escapeHtml(name);
     const pathAttribute = ` data-path="${escapeHtml(joinPath(node.path, name))}"`;
@@ -298,7 +298,7 @@ function container(node: StatNode, snapshot: Snapshot, prefix: string): string {
   }
   let html = rows === "" ? "" : `<table class="stats"><tbody>${rows}</tbody></table>`;
   for (const [name, child] of node.children) {
-    const value = snapshot[name];
+    const value = ownSnapshotValue(snapshot, name);
     if (!isObject(value)) continue;
     const escaped = escapeHtml(name);
     const link = `<a href="${escapeHtml(pageHref(prefix, child.path))}">${escaped}</a>`;

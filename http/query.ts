@@ -6,7 +6,7 @@
  * @module
  */
 
-import type { Snapshot, SnapshotValue } from "../src/stat.ts";
+import { setSnapshotKey, type Snapshot, type SnapshotValue } from "../src/stat.ts";
 
 /** A comparison operator of a {@linkcode StatQuery}. */
 export type QueryOperator = ">=" | ">" | "<=" | "<" | "=" | "==" | "!=";
@@ -151,7 +151,7 @@ export function filterSnapshot(
     } else if (isObject(value)) {
       kept = filterSnapshot(value, query);
     }
-    if (kept !== undefined) (out ??= {})[name] = kept;
+    if (kept !== undefined) setSnapshotKey(out ??= {}, name, kept);
   }
   return out;
 }

@@ -6,6 +6,13 @@
  * @module
  */
 
+import {
+  type AutoDeleteOptions,
+  checkAutoDelete,
+  checkMaxKeys,
+  OVERFLOW_KEY,
+  warnKeyCap,
+} from "./dict_stats.ts";
 import { describeValue } from "./log.ts";
 import { joinPath } from "./path.ts";
 import {
@@ -99,14 +106,46 @@ class SumCell extends AggregationCell<number> {
   }
 }
 
-/** Counts by key, dropping keys whose count returns to 0. */
+/**
+ * Counts by key. With `keepZeros`, a key whose count returns to 0 stays at 0
+ * (a state nobody is in is still reported, so a graph falls to 0) until the
+ * key cap needs its room; without it, the key is dropped at once.
+ */
 class Tally {
   readonly counts: Map<string, number> = new Map();
+  #warned = false;
+
+  constructor(
+    readonly keepZeros = false,
+    readonly maxKeys = Infinity,
+    readonly path = "",
+  ) {}
 
   add(key: string, n: number): void {
+    const current = this.counts.get(key);
+    if (current === undefined && this.counts.size >= this.maxKeys && key !== OVERFLOW_KEY) {
+      if (!this.#evictZero()) {
+        if (!this.#warned) {
+          this.#warned = true;
+          warnKeyCap(this.path, this.maxKeys);
+        }
+        key = OVERFLOW_KEY;
+      }
+    }
     const count = (this.counts.get(key) ?? 0) + n;
-    if (count === 0) this.counts.delete(key);
+    if (count === 0 && !this.keepZeros) this.counts.delete(key);
     else this.counts.set(key, count);
+  }
+
+  /** Makes room by dropping a key held at 0; whether there was one. */
+  #evictZero(): boolean {
+    for (const [key, count] of this.counts) {
+      if (count === 0) {
+        this.counts.delete(key);
+        return true;
+      }
+    }
+    return false;
   }
 
   toObject(): Record<string, number> {
@@ -120,7 +159,13 @@ const isGaugeValue = (value: unknown): value is string | number | boolean =>
 class HistogramCell extends AggregationCell<Readonly<Record<string, number>>> {
   readonly type = "HistogramAggregationStat";
   readonly kind: StatKind = "gaugeDict";
-  readonly tally: Tally = new Tally();
+  readonly tally: Tally;
+
+  constructor(name: string, context: CellContext, autoDelete: boolean, maxKeys: number) {
+    super(name, context);
+    this.tally = new Tally(!autoDelete, maxKeys, joinPath(context.path, name));
+  }
+
   readonly aggregator: Aggregator = {
     accepts: (cell) => feeds(cell, "Stat", "IntStat", "DoubleStat", "StateTimeStat"),
     attach: (cell) => {
@@ -201,9 +246,13 @@ export function SumAggregationStat<N extends string>(name: N): StatSpec<N, numbe
 /**
  * At an ancestor, for each distinct value of the same-named gauges below
  * it (`Stat`, `IntStat`, `DoubleStat`, or the current state of a
- * `StateTimeStat`), how many of them hold that value now. Values whose count
- * drops to 0 disappear. Values are counted by their string form, so `1` and
- * `"1"` count together.
+ * `StateTimeStat`), how many of them hold that value now. A value whose
+ * count drops to 0 stays at 0, so a state nobody is in reads (and is pushed)
+ * as 0 rather than vanishing; pass `{ autoDelete: true }` to drop it instead.
+ * Values are counted by their string form, so `1` and `"1"` count together.
+ * At most `maxKeys` values (default 10,000) are kept: past that, a value
+ * held at 0 makes room, else new values count under `"(other)"` and one
+ * warning is logged.
  *
  * @example
  * ```ts
@@ -215,16 +264,21 @@ export function SumAggregationStat<N extends string>(name: N): StatSpec<N, numbe
  * const w1 = collection("/workers/w1", Stat("state", "idle"));
  * w1.state = "busy";
  * assert.deepEqual(getStats("/workers")?.state, { idle: 1, busy: 1 });
+ * w0.state = "busy";
+ * assert.deepEqual(getStats("/workers")?.state, { idle: 0, busy: 2 });
  * ```
  */
 export function HistogramAggregationStat<N extends string>(
   name: N,
+  options?: AutoDeleteOptions,
 ): StatSpec<N, Readonly<Record<string, number>>> {
+  const maxKeys = checkMaxKeys(name, options);
+  const autoDelete = checkAutoDelete(name, options);
   return statSpec(
     "HistogramAggregationStat",
     "gaugeDict",
     name,
-    (context) => new HistogramCell(name, context),
+    (context) => new HistogramCell(name, context, autoDelete, maxKeys),
   );
 }
 

@@ -1,14 +1,14 @@
 /**
- * Binding stat declarations to containers: module-level collections
- * ({@linkcode collection}) and per-object stats ({@linkcode init},
- * {@linkcode initChild}, {@linkcode release}).
+ * The module-level API for binding stat declarations to containers of the
+ * default tree: collections ({@linkcode collection}) and per-object stats
+ * ({@linkcode init}, {@linkcode initChild}, {@linkcode release}). Each is
+ * the method of the same name of {@linkcode defaultTree}.
  *
  * @module
  */
 
-import { checkName } from "./path.ts";
 import type { StatSpec, StatValueOf } from "./stat.ts";
-import { bindStat, ensureChild, ensureNode, removeNode, type StatNode } from "./tree.ts";
+import { defaultTree } from "./tree.ts";
 
 /**
  * The typed object a list of stat declarations produces: one property per
@@ -39,30 +39,6 @@ export function defineStats<const S extends readonly StatSpec[]>(...specs: S): S
   return specs;
 }
 
-function bindAll<S extends readonly StatSpec[]>(
-  node: StatNode,
-  specs: S,
-  target: object,
-): Stats<S> {
-  const seen = new Set<string>();
-  for (const spec of specs) {
-    if (seen.has(spec.name)) {
-      throw new TypeError(`stat ${JSON.stringify(spec.name)} is declared twice for ${node.path}`);
-    }
-    seen.add(spec.name);
-  }
-  for (const spec of specs) {
-    const cell = bindStat(node, spec);
-    Object.defineProperty(target, spec.name, {
-      get: () => cell.get(),
-      set: (value: unknown) => cell.set(value),
-      enumerable: true,
-      configurable: false,
-    });
-  }
-  return target as Stats<S>;
-}
-
 /**
  * Makes the container at `path` (with its ancestors) and binds `specs` to it.
  * Returns an object with one typed property per stat. Collections at the same
@@ -82,39 +58,7 @@ export function collection<const S extends readonly StatSpec[]>(
   path: string,
   ...specs: S
 ): Stats<S> {
-  const node = ensureNode(path);
-  for (let up: StatNode | null = node; up !== null && !up.pinned; up = up.parent) up.pinned = true;
-  return bindAll(node, specs, {});
-}
-
-const owned = new WeakMap<object, StatNode>();
-
-function dropOwner(node: StatNode): void {
-  node.owners -= 1;
-  if (node.owners === 0 && !node.pinned) removeNode(node);
-}
-
-const finalizer = new FinalizationRegistry<StatNode>(dropOwner);
-
-function own<S extends readonly StatSpec[]>(obj: object, node: StatNode, specs: S): OwnedStats<S> {
-  if (typeof obj !== "object" && typeof obj !== "function" || obj === null) {
-    throw new TypeError(
-      `init needs an object to own the stats, got ${obj === null ? "null" : typeof obj}`,
-    );
-  }
-  const current = owned.get(obj);
-  if (current !== undefined) {
-    throw new TypeError(
-      `this object already has stats at ${current.path}; call release(obj) before init again`,
-    );
-  }
-  const view = {};
-  bindAll(node, specs, view);
-  Object.defineProperty(view, Symbol.dispose, { value: () => release(obj) });
-  owned.set(obj, node);
-  node.owners += 1;
-  finalizer.register(obj, node, obj);
-  return view as OwnedStats<S>;
+  return defaultTree.collection(path, ...specs);
 }
 
 /**
@@ -148,7 +92,7 @@ export function init<const S extends readonly StatSpec[]>(
   path: string,
   specs: S,
 ): OwnedStats<S> {
-  return own(obj, ensureNode(path), specs);
+  return defaultTree.init(obj, path, specs);
 }
 
 /**
@@ -180,18 +124,7 @@ export function initChild<const S extends readonly StatSpec[]>(
   name: string,
   specs: S,
 ): OwnedStats<S> {
-  checkName(name, "child container");
-  let parentNode: StatNode | undefined;
-  if (typeof parent === "string") parentNode = ensureNode(parent);
-  else {
-    parentNode = owned.get(parent);
-    if (parentNode === undefined) {
-      throw new TypeError(
-        `initChild: the parent object has no stats; call init(parent, path, ...) first or pass a path`,
-      );
-    }
-  }
-  return own(obj, ensureChild(parentNode, name), specs);
+  return defaultTree.initChild(obj, parent, name, specs);
 }
 
 /**
@@ -212,10 +145,5 @@ export function initChild<const S extends readonly StatSpec[]>(
  * ```
  */
 export function release(obj: object): boolean {
-  const node = owned.get(obj);
-  if (node === undefined) return false;
-  owned.delete(obj);
-  finalizer.unregister(obj);
-  dropOwner(node);
-  return true;
+  return defaultTree.release(obj);
 }

@@ -36,6 +36,29 @@ export interface DictStatOptions {
   readonly maxKeys?: number;
 }
 
+/** Options of {@linkcode IntDictStat} and `HistogramAggregationStat`. */
+export interface AutoDeleteOptions extends DictStatOptions {
+  /**
+   * Leave a key out of snapshots (and so out of every export) while its
+   * count is 0. Default `false`: a count that falls to 0 is reported as 0,
+   * so a graph of it falls to 0 instead of stopping at its last value.
+   */
+  readonly autoDelete?: boolean;
+}
+
+/** The validated `autoDelete` option. */
+export function checkAutoDelete(name: string, options: AutoDeleteOptions | undefined): boolean {
+  const autoDelete = options?.autoDelete ?? false;
+  if (typeof autoDelete !== "boolean") {
+    throw new TypeError(
+      `stat ${JSON.stringify(name)}: autoDelete must be a boolean, got ${
+        describeValue(autoDelete)
+      }`,
+    );
+  }
+  return autoDelete;
+}
+
 /** Methods of an {@linkcode IntDict}, beside its keys. */
 export interface IntDictMethods {
   /** Adds `n` (default 1) to `key`'s count: the fast form of `dict[key] += n`. */
@@ -205,9 +228,21 @@ class IntDictCell extends DictCell<number> implements StatCell<IntDict> {
     if (this.aggregators !== null) notifyAggregators(this.aggregators, entry.k, old, old + n);
   };
 
-  constructor(name: string, context: CellContext, maxKeys: number) {
+  constructor(
+    name: string,
+    context: CellContext,
+    maxKeys: number,
+    readonly autoDelete: boolean,
+  ) {
     super(name, context.path, maxKeys, 0);
     Object.defineProperty(this.view, "inc", { value: this.#inc });
+  }
+
+  override snapshot(): SnapshotValue {
+    if (!this.autoDelete) return super.snapshot();
+    const out: Record<string, number> = {};
+    for (const [key, entry] of this.entries) if (entry.v !== 0) setSnapshotKey(out, key, entry.v);
+    return out;
   }
 
   overflow(current: number, value: number): number {
@@ -261,7 +296,8 @@ class StringDictCell extends DictCell<string> implements StatCell<StringDict> {
 /**
  * Integer counts by key, `0` for unseen keys: `STATS.byPath[path] += 1`, or
  * the faster `STATS.byPath.inc(path)`. At most `maxKeys` distinct keys
- * (default 10,000) are kept; later new keys count under `"(other)"`.
+ * (default 10,000) are kept; later new keys count under `"(other)"`. With
+ * `{ autoDelete: true }`, keys whose count is 0 are left out of snapshots.
  *
  * @example
  * ```ts
@@ -277,14 +313,15 @@ class StringDictCell extends DictCell<string> implements StatCell<StringDict> {
  */
 export function IntDictStat<N extends string>(
   name: N,
-  options?: DictStatOptions,
+  options?: AutoDeleteOptions,
 ): StatSpec<N, IntDict> {
   const maxKeys = checkMaxKeys(name, options);
+  const autoDelete = checkAutoDelete(name, options);
   return statSpec(
     "IntDictStat",
     "counterDict",
     name,
-    (context) => new IntDictCell(name, context, maxKeys),
+    (context) => new IntDictCell(name, context, maxKeys, autoDelete),
   );
 }
 

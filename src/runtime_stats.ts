@@ -24,7 +24,7 @@ import {
   statSpec,
   withMetricName,
 } from "./stat.ts";
-import { bindStat, ensureNode, onReset, removeNode, type StatNode } from "./tree.ts";
+import { bindStat, defaultTree, removeNode, type StatNode, type StatTree } from "./tree.ts";
 
 /** Options of {@linkcode collectRuntimeStats}. */
 export interface RuntimeStatsOptions {
@@ -36,6 +36,8 @@ export interface RuntimeStatsOptions {
    * wake-up of one unref'd timer; a stall shorter than this may go unseen.
    */
   readonly resolutionMs?: number;
+  /** The tree the stats go in (default: {@linkcode defaultTree}); one collector per tree. */
+  readonly tree?: StatTree;
 }
 
 /** The running collector that {@linkcode collectRuntimeStats} returns. */
@@ -155,7 +157,10 @@ class Collector implements RuntimeStats {
   readonly #timer: ReturnType<typeof setInterval>;
   readonly #stopGc: (() => void) | undefined;
 
-  constructor(path: string, resolutionMs: number) {
+  readonly tree: StatTree;
+
+  constructor(tree: StatTree, path: string, resolutionMs: number) {
+    this.tree = tree;
     this.path = path;
     this.resolutionMs = resolutionMs;
     const info = runtimeInfo();
@@ -201,7 +206,7 @@ class Collector implements RuntimeStats {
       );
     }
 
-    this.#node = ensureNode(path);
+    this.#node = tree.ensureNode(path);
     const cells = new Map<string, StatCell>();
     for (const spec of specs) {
       const existed = this.#node.cells.has(spec.name);
@@ -238,7 +243,7 @@ class Collector implements RuntimeStats {
     this.#stopped = true;
     clearInterval(this.#timer);
     this.#stopGc?.();
-    if (running === this) running = undefined;
+    if (running.get(this.tree) === this) running.delete(this.tree);
     const node = this.#node;
     for (const cell of this.#cells) {
       if (node.cells.get(cell.name) !== cell) continue;
@@ -255,9 +260,10 @@ class Collector implements RuntimeStats {
   }
 }
 
-let running: Collector | undefined;
+const resetHooked = new WeakSet<StatTree>();
 
-onReset(() => running?.stop());
+/** The running collector of each tree. */
+const running = new WeakMap<StatTree, Collector>();
 
 /**
  * Publishes the process's runtime stats, opt-in, in one call. Under
@@ -320,15 +326,22 @@ export function collectRuntimeStats(options: RuntimeStatsOptions = {}): RuntimeS
       }`,
     );
   }
-  if (running !== undefined) {
-    if (path !== running.path || resolutionMs !== running.resolutionMs) {
+  const tree = options.tree ?? defaultTree;
+  const current = running.get(tree);
+  if (current !== undefined) {
+    if (path !== current.path || resolutionMs !== current.resolutionMs) {
       throw new TypeError(
-        `collectRuntimeStats is already running at ${running.path} every ${running.resolutionMs} ms; ` +
+        `collectRuntimeStats is already running at ${current.path} every ${current.resolutionMs} ms; ` +
           `call stop() on it before starting one at ${path} every ${resolutionMs} ms`,
       );
     }
-    return running;
+    return current;
   }
-  running = new Collector(path, resolutionMs);
-  return running;
+  const collector = new Collector(tree, path, resolutionMs);
+  running.set(tree, collector);
+  if (!resetHooked.has(tree)) {
+    resetHooked.add(tree);
+    tree.onReset(() => running.get(tree)?.stop());
+  }
+  return collector;
 }

@@ -203,6 +203,20 @@ export function setSnapshotKey(
   } else out[key] = value;
 }
 
+/**
+ * `snapshot[key]` when it is the snapshot's own entry, else `undefined`.
+ * Stat names and dict keys are chosen by users (and attackers): a plain
+ * `snapshot[key]` would find `Object.prototype`'s `toString`,
+ * `constructor`, `valueOf`, … for a key that is not there. Every reader of a
+ * snapshot by a name from elsewhere uses this.
+ */
+export function ownSnapshotValue(
+  snapshot: { readonly [key: string]: SnapshotValue },
+  key: string,
+): SnapshotValue | undefined {
+  return Object.hasOwn(snapshot, key) ? snapshot[key] : undefined;
+}
+
 /** The property type a spec gives its container. */
 export type StatValueOf<S> = S extends StatSpec<string, infer V> ? V : never;
 

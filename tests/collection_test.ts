@@ -220,7 +220,7 @@ describe("per-object stats", () => {
     assert.throws(() => initChild({}, {}, "child", defineStats(IntStat("n"))), {
       name: "TypeError",
       message:
-        "initChild: the parent object has no stats; call init(parent, path, ...) first or pass a path",
+        "initChild: the parent object has no stats in this tree; call init(parent, path, ...) first or pass a path",
     });
   });
 

@@ -64,9 +64,9 @@ describe("StateTimeStat", () => {
       clock.tick(10);
       threads[2]!.state = "waitingForTask";
       threads[1]!.state = null;
-      assert.deepEqual(getStats("/processor")?.state, { waitingForTask: 2 });
+      assert.deepEqual(getStats("/processor")?.state, { performingTask: 0, waitingForTask: 2 });
       release(owners[0]!);
-      assert.deepEqual(getStats("/processor")?.state, { waitingForTask: 1 });
+      assert.deepEqual(getStats("/processor")?.state, { performingTask: 0, waitingForTask: 1 });
     });
   });
 
