@@ -14,6 +14,7 @@ import {
   setLogger,
   Stat,
   STAT_KINDS,
+  StatTree,
   withMetricName,
 } from "@scales/core";
 import {
@@ -235,5 +236,17 @@ describe("metricFamilies of a plain snapshot", () => {
   it("makes an error marker an error family", () => {
     const [family] = metricFamilies({ bad: "<error: boom>" });
     assert.deepEqual([family.kind, family.path], ["error", "/bad"]);
+  });
+});
+
+describe("metricFamilies of a StatTree", () => {
+  it("reads that tree from its root, and no other", () => {
+    const tree = new StatTree();
+    tree.collection("/mine", IntStat("n")).n = 7;
+    collection("/global", IntStat("n"));
+    assert.deepEqual(metricFamilies(tree).map((f) => [f.path, f.points[0].value]), [[
+      "/mine/n",
+      7,
+    ]]);
   });
 });
