@@ -303,6 +303,9 @@ function writeFamily(w: ProtobufWriter, family: MetricFamily, stem: string | und
 
 const WINDOW: readonly string[] = ["window"];
 
+/** The buffer size to start the next exposition with (bounded: 64 KiB to 64 MiB). */
+let sizeHint = 64 * 1024;
+
 /**
  * Metric families (see `metricFamilies`) in the delimited Prometheus
  * protobuf format.
@@ -321,9 +324,12 @@ export function formatPrometheusProtobuf(
   families: readonly MetricFamily[],
 ): Uint8Array<ArrayBuffer> {
   const names = new PrometheusNames();
-  const w = new ProtobufWriter();
+  const w = new ProtobufWriter(sizeHint);
   for (const family of families) writeFamily(w, family, names.stem(family));
-  return w.bytes();
+  const bytes = w.bytes();
+  // The next exposition is likely as big: start there, and skip the regrowing.
+  sizeHint = Math.min(Math.max(64 * 1024, Math.ceil(bytes.length * 1.25)), 64 * 1024 * 1024);
+  return bytes;
 }
 
 /**
