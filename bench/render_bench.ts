@@ -9,6 +9,7 @@
  *
  * ```sh
  * deno bench -A bench/render_bench.ts
+ * deno run -A --v8-flags=--single-threaded bench/render_bench.ts cpu   # CPU time, busy machine
  * ```
  *
  * @module
@@ -34,6 +35,7 @@ import {
   toPrometheusProtobuf,
   toPrometheusText,
 } from "@scales/core/http";
+import process from "node:process";
 import client from "prom-client";
 import protobuf from "protobufjs";
 import { mulberry32 as random } from "../tests/_random.ts";
@@ -211,3 +213,63 @@ Deno.bench("handler /metrics, Accept: protobuf", { group: "formats" }, async () 
     }),
   ).arrayBuffer();
 });
+
+/**
+ * With `cpu` as argument (under `deno run`): the expositions timed in CPU
+ * time (user + system of the process), median and minimum of 30 rounds,
+ * which a machine shared with other jobs disturbs far less than wall time.
+ * Run it with V8's `--single-threaded`, so that the garbage collector's and
+ * compiler's work, done on the main thread, is charged to the case that
+ * caused it and not to whichever case runs while a helper thread works.
+ */
+async function cpuTimes(): Promise<void> {
+  const accept =
+    "application/vnd.google.protobuf;proto=io.prometheus.client.MetricFamily;encoding=delimited";
+  const cases: Array<[string, () => unknown]> = [
+    ["toPrometheusText()", () => toPrometheusText(root)],
+    ["toPrometheusText() as UTF-8 bytes", () => utf8.encode(toPrometheusText(root))],
+    ["toOpenMetricsText()", () => toOpenMetricsText(root)],
+    ["toPrometheusProtobuf()", () => toPrometheusProtobuf(root)],
+    [
+      "handler /metrics (text), bytes",
+      () => handler(new Request("http://x/metrics")).arrayBuffer(),
+    ],
+    [
+      "handler /metrics (protobuf), bytes",
+      () => handler(new Request("http://x/metrics", { headers: { accept } })).arrayBuffer(),
+    ],
+    ["encode by hand (formatPrometheusProtobuf)", () => formatPrometheusProtobuf(families)],
+    ["protobufjs: encode prebuilt messages", () => {
+      const writer = protobuf.Writer.create();
+      for (const message of messages) MetricFamily.encodeDelimited(message, writer);
+      return writer.finish();
+    }],
+    ["protobufjs: fromObject + encode", () => {
+      const writer = protobuf.Writer.create();
+      for (const object of objects) {
+        MetricFamily.encodeDelimited(MetricFamily.fromObject(object), writer);
+      }
+      return writer.finish();
+    }],
+  ];
+  const objects = decodeFamilies(encoded);
+  const times = new Map<string, number[]>();
+  for (let round = 0; round < 30; round++) {
+    for (const [name, run] of cases) {
+      const start = process.cpuUsage();
+      await run();
+      const used = process.cpuUsage(start);
+      times.set(name, [...(times.get(name) ?? []), (used.user + used.system) / 1000]);
+    }
+  }
+  for (const [name, list] of times) {
+    list.sort((a, b) => a - b);
+    console.log(
+      `${name.padEnd(44)} median ${list[15].toFixed(1).padStart(6)} ms, min ${
+        list[0].toFixed(1).padStart(6)
+      } ms`,
+    );
+  }
+}
+
+if (Deno.args[0] === "cpu") await cpuTimes();
