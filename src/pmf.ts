@@ -71,7 +71,39 @@ export interface PmfOptions {
   readonly maxBuckets?: number;
 }
 
-const QUANTILES = [0.5, 0.75, 0.95, 0.98, 0.99, 0.999] as const;
+/**
+ * The percentiles a distribution's snapshot shows, in order: the
+ * {@linkcode PmfSnapshot} field and its quantile. Every exporter takes the
+ * field names from here.
+ *
+ * @example
+ * ```ts
+ * import { PERCENTILES } from "@scales/core";
+ * import assert from "node:assert/strict";
+ * assert.deepEqual(PERCENTILES.find((p) => p.quantile === 0.99)?.field, "99percentile");
+ * ```
+ */
+export const PERCENTILES: ReadonlyArray<
+  { readonly field: PercentileField; readonly quantile: number }
+> = [
+  { field: "median", quantile: 0.5 },
+  { field: "75percentile", quantile: 0.75 },
+  { field: "95percentile", quantile: 0.95 },
+  { field: "98percentile", quantile: 0.98 },
+  { field: "99percentile", quantile: 0.99 },
+  { field: "999percentile", quantile: 0.999 },
+];
+
+/** The {@linkcode PmfSnapshot} fields that hold percentiles. */
+export type PercentileField =
+  | "median"
+  | "75percentile"
+  | "95percentile"
+  | "98percentile"
+  | "99percentile"
+  | "999percentile";
+
+const QUANTILES = PERCENTILES.map((p) => p.quantile);
 
 function emptySnapshot(count: number, sum: number): PmfSnapshot {
   return {
@@ -406,6 +438,10 @@ class PmfCell implements StatCell<Pmf> {
     this.pmf.add(value as number);
   }
 
+  histogram(): ExponentialHistogramData {
+    return this.pmf.exponentialHistogram();
+  }
+
   snapshot(): SnapshotValue {
     return { ...this.pmf.snapshot() };
   }
@@ -481,6 +517,10 @@ class PmfAggregationCell extends AggregationCell<Readonly<PmfAggregate>> {
     return Object.defineProperty(snapshotOf(merged, count, sum), "exponentialHistogram", {
       value: () => allTimeOf(children),
     }) as PmfAggregate;
+  }
+
+  histogram(): ExponentialHistogramData {
+    return allTimeOf([...this.#children]);
   }
 
   snapshot(): SnapshotValue {
