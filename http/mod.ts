@@ -57,3 +57,19 @@ export {
 export type { Aggregator, Snapshot, SnapshotValue, StatCell, StatKind } from "../src/stat.ts";
 export type { StatNode } from "../src/tree.ts";
 export { type NodeRequestLike, type NodeResponseLike, toNodeListener } from "./node_listener.ts";
+export {
+  formatOpenMetricsText,
+  OPENMETRICS_CONTENT_TYPE,
+  toOpenMetricsText,
+} from "./openmetrics.ts";
+export {
+  formatPrometheusProtobuf,
+  PROMETHEUS_PROTOBUF_CONTENT_TYPE,
+  toPrometheusProtobuf,
+} from "./prometheus_protobuf.ts";
+export {
+  type Exposition,
+  type ExpositionFormat,
+  negotiateExposition,
+  renderExposition,
+} from "./exposition.ts";
