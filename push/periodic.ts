@@ -6,7 +6,7 @@
  */
 
 import { log } from "../src/log.ts";
-import { unrefTimer } from "../src/_unref_timer.ts";
+import { runtime } from "../runtime/mod.ts";
 import { checkDeadlineMs, checkPeriodMs } from "./options.ts";
 import type { PushPipeline } from "./pipeline.ts";
 
@@ -88,7 +88,7 @@ export class PeriodicDriver {
         log(`${pipeline.name}: a periodic push failed`, error);
       }
     }, this.periodMs);
-    unrefTimer(this.#timer);
+    runtime().unref(this.#timer);
   }
 
   /** Stops the timer and closes the pipeline within `stopDeadlineMs`. Never rejects. */

@@ -12,7 +12,7 @@
  */
 
 import { log } from "../src/log.ts";
-import { unrefTimer } from "../src/_unref_timer.ts";
+import { runtime } from "../runtime/mod.ts";
 import { checkCount, checkPositive } from "./options.ts";
 import { countPushes, PushQueue, type QueuedPush, type Removed } from "./queue.ts";
 import { pushStats, queueGauge } from "./stats.ts";
@@ -450,6 +450,6 @@ export class PushPipeline<P> {
       this.#retryTimer = undefined;
       void this.flush();
     }, Math.max(0, delayMs));
-    unrefTimer(this.#retryTimer);
+    runtime().unref(this.#retryTimer);
   }
 }
