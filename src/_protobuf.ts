@@ -1,7 +1,8 @@
 /**
- * A small protobuf writer: varints, zigzag, doubles, strings and nested
- * messages, into one growing buffer. Enough for the Prometheus exposition
- * messages, with no schema and no per-message objects.
+ * A small protobuf writer: varints, zigzag, fixed 64-bit integers, doubles,
+ * strings and nested messages, into one growing buffer. Enough for the
+ * Prometheus exposition messages and OTLP metrics, with no schema and no
+ * per-message objects.
  *
  * Nested messages reserve one byte for their length and move their bytes up
  * in the rare case the length needs more.
@@ -89,6 +90,41 @@ export class ProtobufWriter {
     this.#ensure(8);
     this.#view.setFloat64(this.#pos, value, true);
     this.#pos += 8;
+  }
+
+  /**
+   * A `fixed64` field (an `sfixed64` too, for a value of 0 or more): an
+   * integer from 0 to 2^53 as a number, any 64-bit value as a bigint (such
+   * as nanoseconds since the epoch).
+   */
+  fixed64Field(field: number, value: number | bigint): void {
+    this.tag(field, FIXED64);
+    this.#ensure(8);
+    if (typeof value === "bigint") this.#view.setBigUint64(this.#pos, value, true);
+    else {
+      this.#view.setUint32(this.#pos, value >>> 0, true);
+      this.#view.setUint32(this.#pos + 4, Math.floor(value / 0x100000000), true);
+    }
+    this.#pos += 8;
+  }
+
+  /** An `sfixed64` field: an integer from -2^53 to 2^53. */
+  sfixed64Field(field: number, value: number): void {
+    if (value >= 0) {
+      this.fixed64Field(field, value);
+      return;
+    }
+    this.tag(field, FIXED64);
+    this.#ensure(8);
+    this.#view.setBigInt64(this.#pos, BigInt(value), true);
+    this.#pos += 8;
+  }
+
+  /** Bytes that are already protobuf (a message encoded once and written many times). */
+  raw(bytes: Uint8Array): void {
+    this.#ensure(bytes.length);
+    this.#buffer.set(bytes, this.#pos);
+    this.#pos += bytes.length;
   }
 
   /** A `string` field. */
