@@ -34,6 +34,7 @@ export {
   type StatsHandlerOptions,
   type ViewerFormat,
 } from "./handler.ts";
+export { VIEWER_FORMATS } from "./_viewer_formats.ts";
 export {
   type ListenAddr,
   serveInBackground,

@@ -423,6 +423,10 @@ class PmfCell implements StatCell<Pmf> {
     this.pmf.add(value as number);
   }
 
+  histogram(): ExponentialHistogramData {
+    return this.pmf.exponentialHistogram();
+  }
+
   snapshot(): SnapshotValue {
     return { ...this.pmf.snapshot() };
   }
@@ -498,6 +502,10 @@ class PmfAggregationCell extends AggregationCell<Readonly<PmfAggregate>> {
     return Object.defineProperty(snapshotOf(merged, count, sum), "exponentialHistogram", {
       value: () => allTimeOf(children),
     }) as PmfAggregate;
+  }
+
+  histogram(): ExponentialHistogramData {
+    return allTimeOf([...this.#children]);
   }
 
   snapshot(): SnapshotValue {

@@ -39,7 +39,9 @@ const root = protobuf.Root.fromJSON({
         quantile: { rule: "repeated", type: "Quantile", id: 3 },
       },
     },
-    BucketSpan: { fields: { offset: { type: "sint32", id: 1 }, length: { type: "uint32", id: 2 } } },
+    BucketSpan: {
+      fields: { offset: { type: "sint32", id: 1 }, length: { type: "uint32", id: 2 } },
+    },
     Histogram: {
       fields: {
         sampleCount: { type: "uint64", id: 1 },
