@@ -13,9 +13,11 @@
  * of `2^(s+1)` equal bins of the octave. A bin is narrower than any bucket
  * (`2^-(s+1)` against more than `ln 2 / 2^s`), so it holds at most one
  * boundary: `j` is the bin's `first` entry, plus one when the mantissa lies
- * above the bin's `bound` (the largest mantissa at or below that boundary,
+ * above the bin's bound (the largest mantissa at or below that boundary,
  * computed exactly with BigInt arithmetic when the table is built). One table
- * lookup and one comparison, exact for every double.
+ * lookup and one comparison, exact for every double. The comparison is on the
+ * top 20 mantissa bits, as the sign of an integer subtraction (no branch to
+ * mispredict); only when those bits equal the bound's do the low 32 decide.
  *
  * @module
  */
@@ -33,10 +35,12 @@ export interface MappingTables {
   readonly binShift: number;
   /** Mask of the bin number, `2^(scale+1) - 1`. */
   readonly binMask: number;
-  /** Per bin: the in-octave bucket of a mantissa at or below `bound`. */
+  /** Per bin: the in-octave bucket of a mantissa at or below the bin's bound. */
   readonly first: Int32Array;
-  /** Per bin: the mantissa (0 to 2^52) of its boundary, or `Infinity` if it has none. */
-  readonly bound: Float64Array;
+  /** Per bin: the top 20 bits of its bound's mantissa, or `2^20` (above any) if it has none. */
+  readonly boundHigh: Int32Array;
+  /** Per bin: the low 32 bits of its bound's mantissa. */
+  readonly boundLow: Uint32Array;
 }
 
 /** A shared 8-byte view: write a double, read its two 32-bit words. */
@@ -74,7 +78,8 @@ export function mappingTables(scale: number): MappingTables {
   const bins = 2 * buckets;
   const binWidth = TWO_52 / bins;
   const first = new Int32Array(bins);
-  const bound = new Float64Array(bins).fill(Infinity);
+  const boundHigh = new Int32Array(bins).fill(0x100000);
+  const boundLow = new Uint32Array(bins);
   const boundaries = Array.from({ length: buckets }, (_, k) => boundaryMantissa(k, scale));
   let below = 0; // boundaries with a mantissa below the current bin's left edge
   for (let t = 0; t < bins; t++) {
@@ -84,9 +89,17 @@ export function mappingTables(scale: number): MappingTables {
   for (let k = 0; k < buckets; k++) {
     const t = Math.floor(boundaries[k]! / binWidth);
     first[t] = k - 1;
-    bound[t] = boundaries[k]!;
+    boundHigh[t] = Math.floor(boundaries[k]! / 2 ** 32);
+    boundLow[t] = boundaries[k]! % 2 ** 32;
   }
-  const tables = { scale, binShift: 20 - (scale + 1), binMask: bins - 1, first, bound };
+  const tables = {
+    scale,
+    binShift: 20 - (scale + 1),
+    binMask: bins - 1,
+    first,
+    boundHigh,
+    boundLow,
+  };
   cache[scale] = tables;
   return tables;
 }
@@ -100,9 +113,11 @@ export function bucketIndex(tables: MappingTables, value: number): number {
   const high = WORD_VIEW[HIGH_WORD]!;
   const exponent = ((high >>> 20) & 0x7ff) - 1023;
   const bin = (high >>> tables.binShift) & tables.binMask;
-  const mantissa = (high & 0xfffff) * 4294967296 + WORD_VIEW[LOW_WORD]!;
-  return (exponent << tables.scale) + tables.first[bin]! +
-    (mantissa > tables.bound[bin]! ? 1 : 0);
+  const top = high & 0xfffff;
+  const boundHigh = tables.boundHigh[bin]!;
+  let above = (boundHigh - top) >>> 31;
+  if (top === boundHigh) above = WORD_VIEW[LOW_WORD]! > tables.boundLow[bin]! ? 1 : 0;
+  return (exponent << tables.scale) + tables.first[bin]! + above;
 }
 
 /** The upper edge of bucket `index` at `scale`: `2^((index + 1) / 2^scale)`. */

@@ -17,6 +17,7 @@
  */
 
 import {
+  bucketIndex,
   FLOAT_VIEW,
   HIGH_WORD,
   LOW_WORD,
@@ -57,6 +58,19 @@ export const ZERO_THRESHOLD = 2 ** -30;
 
 /** The biased exponent of {@linkcode ZERO_THRESHOLD}: any larger one is a bucket. */
 const ZERO_EXPONENT = 1023 - 30;
+
+/** Positions in the running doubles: the sum of the samples. */
+const SUM = 0;
+/** The first sample, the origin of the shifted squares (exact for data far from zero). */
+const ORIGIN = 1;
+/** Σ(v - origin)². Σ(v - origin) is `sum - count * origin`. */
+const SQUARES = 2;
+/** The smallest sample, `Infinity` when empty. */
+const MIN = 3;
+/** The largest sample, `-Infinity` when empty. */
+const MAX = 4;
+
+const EMPTY_ACC = new Float64Array([0, 0, 0, Infinity, -Infinity]);
 
 /** Options for constructing a {@linkcode QuantileSketch}. */
 export interface QuantileSketchOptions {
@@ -121,14 +135,11 @@ export class QuantileSketch {
   readonly #negative = new BucketStore();
   #zeroCount = 0;
   #count = 0;
-  #sum = 0;
-  #min = Infinity;
-  #max = -Infinity;
-  /** The first sample: the shift of the sums below. */
-  #origin = 0;
-  /** Σ(v - origin) and Σ(v - origin)². */
-  #shifted = 0;
-  #shiftedSquares = 0;
+  /**
+   * The running doubles, in one typed array (cheaper to update than object
+   * fields, which V8 boxes): see the `SUM`... constants.
+   */
+  readonly #acc = EMPTY_ACC.slice();
 
   /**
    * Creates an empty sketch.
@@ -173,29 +184,31 @@ export class QuantileSketch {
 
   /** Sum of the values added; `0` when empty. */
   get sum(): number {
-    return this.#sum;
+    return this.#acc[SUM]!;
   }
 
   /** Smallest value added, exactly; `NaN` when empty. */
   get min(): number {
-    return this.#count === 0 ? NaN : this.#min;
+    return this.#count === 0 ? NaN : this.#acc[MIN]!;
   }
 
   /** Largest value added, exactly; `NaN` when empty. */
   get max(): number {
-    return this.#count === 0 ? NaN : this.#max;
+    return this.#count === 0 ? NaN : this.#acc[MAX]!;
   }
 
   /** Arithmetic mean; `NaN` when empty. */
   get mean(): number {
-    return this.#count === 0 ? NaN : this.#origin + this.#shifted / this.#count;
+    return this.#count === 0 ? NaN : this.#acc[SUM]! / this.#count;
   }
 
   /** Sample variance, `Σ(v - mean)² / (count - 1)`; `0` with fewer than two values. */
   get variance(): number {
     const n = this.#count;
     if (n < 2) return 0;
-    return Math.max(0, (this.#shiftedSquares - this.#shifted * this.#shifted / n) / (n - 1));
+    const acc = this.#acc;
+    const shifted = acc[SUM]! - n * acc[ORIGIN]!;
+    return Math.max(0, (acc[SQUARES]! - shifted * shifted / n) / (n - 1));
   }
 
   /** Sample standard deviation, the square root of {@linkcode QuantileSketch.variance}. */
@@ -221,31 +234,34 @@ export class QuantileSketch {
    */
   add(v: number): void {
     if (v - v !== 0) return; // NaN or ±Infinity
-    if (this.#count++ === 0) this.#origin = v;
-    this.#sum += v;
-    const d = v - this.#origin;
-    this.#shifted += d;
-    this.#shiftedSquares += d * d;
-    if (v < this.#min) this.#min = v;
-    if (v > this.#max) this.#max = v;
+    const acc = this.#acc;
+    if (this.#count++ === 0) acc[ORIGIN] = v;
+    acc[SUM] += v;
+    const d = v - acc[ORIGIN]!;
+    acc[SQUARES] += d * d;
+    if (v < acc[MIN]!) acc[MIN] = v;
+    if (v > acc[MAX]!) acc[MAX] = v;
     FLOAT_VIEW[0] = v;
     const high = WORD_VIEW[HIGH_WORD]!;
     const exponent = (high >>> 20) & 0x7ff;
     if (exponent <= ZERO_EXPONENT) return this.#addSmall(v);
     const tables = this.#tables;
     const bin = (high >>> tables.binShift) & tables.binMask;
-    const mantissa = (high & 0xfffff) * 4294967296 + WORD_VIEW[LOW_WORD]!;
-    const index = (((exponent - 1023) << tables.scale) + tables.first[bin]! +
-      (mantissa > tables.bound[bin]! ? 1 : 0)) >> this.#shift;
+    const top = high & 0xfffff;
+    const boundHigh = tables.boundHigh[bin]!;
+    let above = (boundHigh - top) >>> 31;
+    if (top === boundHigh) above = WORD_VIEW[LOW_WORD]! > tables.boundLow[bin]! ? 1 : 0;
+    const index = (((exponent - 1023) << tables.scale) + tables.first[bin]! + above) >>
+      this.#shift;
     const store = v > 0 ? this.#positive : this.#negative;
-    const j = index - store.offset;
     const counts = store.counts;
-    if (j >= 0 && j < counts.length) {
-      const c = counts[j]! + 1;
-      if (c <= store.limit) {
-        counts[j] = c;
-        return;
-      }
+    const j = index - store.offset;
+    // Out of range, counts[j] is undefined and c is NaN: the test fails and
+    // the slow path grows the store; no separate bounds check.
+    const c = counts[j]! + 1;
+    if (c <= store.limit) {
+      counts[j] = c;
+      return;
     }
     this.#place(store, index, 1);
   }
@@ -256,14 +272,8 @@ export class QuantileSketch {
       this.#zeroCount++;
       return;
     }
-    // 2^-30 < |v| < 2^-29: a normal double; map it as the hot path does.
-    const tables = this.#tables;
-    FLOAT_VIEW[0] = v;
-    const high = WORD_VIEW[HIGH_WORD]!;
-    const bin = (high >>> tables.binShift) & tables.binMask;
-    const mantissa = (high & 0xfffff) * 4294967296 + WORD_VIEW[LOW_WORD]!;
-    const index = ((-30 << tables.scale) + tables.first[bin]! +
-      (mantissa > tables.bound[bin]! ? 1 : 0)) >> this.#shift;
+    // 2^-30 < |v| < 2^-29: a normal double with an ordinary bucket.
+    const index = bucketIndex(this.#tables, v) >> this.#shift;
     this.#place(v > 0 ? this.#positive : this.#negative, index, 1);
   }
 
@@ -301,8 +311,8 @@ export class QuantileSketch {
   quantile(q: number): number {
     if (!(q >= 0 && q <= 1)) throw new RangeError(`quantile must be in [0, 1], got ${q}`);
     if (this.#count === 0) return NaN;
-    if (q === 0) return this.#min;
-    if (q === 1) return this.#max;
+    if (q === 0) return this.#acc[MIN]!;
+    if (q === 1) return this.#acc[MAX]!;
     let rank = Math.floor(q * (this.#count - 1));
     let value: number;
     const negatives = this.#negative.total();
@@ -313,7 +323,7 @@ export class QuantileSketch {
     } else {
       value = this.#representative(this.#positive.indexAtRank(rank - this.#zeroCount));
     }
-    return Math.min(this.#max, Math.max(this.#min, value));
+    return Math.min(this.#acc[MAX]!, Math.max(this.#acc[MIN]!, value));
   }
 
   /**
@@ -339,21 +349,21 @@ export class QuantileSketch {
     const n2 = other.#count;
     if (n2 === 0) return;
     const n1 = this.#count;
+    const acc = this.#acc;
+    const theirs = other.#acc;
     if (n1 === 0) {
-      this.#origin = other.#origin;
-      this.#shifted = other.#shifted;
-      this.#shiftedSquares = other.#shiftedSquares;
+      acc[ORIGIN] = theirs[ORIGIN]!;
+      acc[SQUARES] = theirs[SQUARES]!;
     } else {
-      // Re-shift other's sums from its origin to ours.
-      const delta = other.#origin - this.#origin;
-      this.#shiftedSquares += other.#shiftedSquares + 2 * delta * other.#shifted +
-        n2 * delta * delta;
-      this.#shifted += other.#shifted + n2 * delta;
+      // Re-shift other's squares from its origin to ours.
+      const delta = theirs[ORIGIN]! - acc[ORIGIN]!;
+      const shifted = theirs[SUM]! - n2 * theirs[ORIGIN]!;
+      acc[SQUARES] += theirs[SQUARES]! + 2 * delta * shifted + n2 * delta * delta;
     }
     this.#count = n1 + n2;
-    this.#sum += other.#sum;
-    if (other.#min < this.#min) this.#min = other.#min;
-    if (other.#max > this.#max) this.#max = other.#max;
+    acc[SUM] += theirs[SUM]!;
+    if (theirs[MIN]! < acc[MIN]!) acc[MIN] = theirs[MIN]!;
+    if (theirs[MAX]! > acc[MAX]!) acc[MAX] = theirs[MAX]!;
     this.#zeroCount += other.#zeroCount;
     if (other.#scale < this.#scale) this.#downscale(this.#scale - other.#scale);
     this.#mergeStore(this.#positive, other.#positive, other.#scale);
@@ -396,12 +406,7 @@ export class QuantileSketch {
     this.#shift = other.#shift;
     this.#zeroCount = other.#zeroCount;
     this.#count = other.#count;
-    this.#sum = other.#sum;
-    this.#min = other.#min;
-    this.#max = other.#max;
-    this.#origin = other.#origin;
-    this.#shifted = other.#shifted;
-    this.#shiftedSquares = other.#shiftedSquares;
+    this.#acc.set(other.#acc);
   }
 
   /** Returns an independent copy of this sketch. */
@@ -419,12 +424,7 @@ export class QuantileSketch {
     this.#shift = this.#tables.scale - this.initialScale;
     this.#zeroCount = 0;
     this.#count = 0;
-    this.#sum = 0;
-    this.#min = Infinity;
-    this.#max = -Infinity;
-    this.#origin = 0;
-    this.#shifted = 0;
-    this.#shiftedSquares = 0;
+    this.#acc.set(EMPTY_ACC);
   }
 
   /**
@@ -441,9 +441,9 @@ export class QuantileSketch {
       positive: runOf(this.#positive),
       negative: runOf(this.#negative),
       count: this.#count,
-      sum: this.#sum,
-      min: empty ? NaN : this.#min,
-      max: empty ? NaN : this.#max,
+      sum: this.#acc[SUM]!,
+      min: empty ? NaN : this.#acc[MIN]!,
+      max: empty ? NaN : this.#acc[MAX]!,
     };
   }
 
