@@ -4,15 +4,16 @@
  * @module
  */
 
-import { PeriodicDriver, type PeriodicOptions } from "../push/periodic.ts";
+import { PeriodicDriver } from "../push/periodic.ts";
 import { GraphitePusher, type GraphitePusherOptions } from "./pusher.ts";
 
-/**
- * Options of {@linkcode GraphitePeriodicPusher}: the pusher's, plus the
- * period (`periodMs`, default 60,000 ms) and how long `stop()` may spend
- * sending what is queued (`stopDeadlineMs`, default 5,000 ms).
- */
-export interface GraphitePeriodicPusherOptions extends GraphitePusherOptions, PeriodicOptions {}
+/** Options of {@linkcode GraphitePeriodicPusher}: the pusher's, plus the period. */
+export interface GraphitePeriodicPusherOptions extends GraphitePusherOptions {
+  /** Time between pushes. Default 60,000 ms. */
+  periodMs?: number;
+  /** How long `stop()` may spend sending what is queued. Default 5,000 ms. */
+  stopDeadlineMs?: number;
+}
 
 /**
  * Pushes the whole stat tree to Graphite every `periodMs` (default one

@@ -8,7 +8,7 @@
 
 import { describeValue, log } from "../src/log.ts";
 import type { Snapshot } from "../src/stat.ts";
-import { getStats } from "../src/tree.ts";
+import { defaultTree, type StatTree } from "../src/tree.ts";
 import { checkPositive } from "../push/options.ts";
 import { PushPipeline } from "../push/pipeline.ts";
 import { type PruneRule, PushRules, type StatRule } from "../push/rules.ts";
@@ -46,6 +46,11 @@ export interface GraphitePusherOptions {
    * so a repeat is harmless. Default 2; 0 turns it off.
    */
   resendOnReconnect?: number;
+  /**
+   * The tree to push, and where the pusher's own stats go
+   * (`/scales/graphite`). Default: the default tree.
+   */
+  tree?: StatTree;
   /** Opens connections; defaults to `Deno.connect` on Deno and `node:net` on Node. */
   connector?: GraphiteConnector;
   /** The clock, in milliseconds since the epoch, for timestamps and backoff. Default `Date.now`. */
@@ -89,6 +94,7 @@ export class GraphitePusher implements AsyncDisposable {
   #resolvedPrefix: string | undefined;
   readonly #rules = new PushRules();
   readonly #clock: () => number;
+  readonly #tree: StatTree;
   readonly #pipeline: PushPipeline<string>;
 
   /**
@@ -120,6 +126,8 @@ export class GraphitePusher implements AsyncDisposable {
     if (prefix !== undefined) this.#resolvedPrefix = sanitizePrefix(prefix);
     const clock = options.clock ?? Date.now;
     this.#clock = clock;
+    const tree = options.tree ?? defaultTree;
+    this.#tree = tree;
     const transport = new TcpTransport(host, port, {
       connector: options.connector ??
         ((h, p, signal) => loadRuntime().then((runtime) => runtime.connect(h, p, signal))),
@@ -134,6 +142,7 @@ export class GraphitePusher implements AsyncDisposable {
       maxBackoffMs: options.maxBackoffMs,
       resendOnReconnect: options.resendOnReconnect ?? 2,
       unit: "lines",
+      tree,
       clock,
       random: options.random,
     });
@@ -259,7 +268,7 @@ export class GraphitePusher implements AsyncDisposable {
   async format(snapshot?: Snapshot, now?: number): Promise<string> {
     const timestamp = Math.floor((now ?? this.#clock()) / 1000);
     return formatSnapshot(
-      snapshot ?? getStats() ?? {},
+      snapshot ?? this.#tree.getStats() ?? {},
       await this.prefix(),
       timestamp,
       this.#rules.rules,
@@ -275,7 +284,7 @@ export class GraphitePusher implements AsyncDisposable {
    */
   push(snapshot?: Snapshot): Promise<boolean> {
     return this.#pipeline.push(async (now) => {
-      const values: Snapshot = snapshot ?? getStats() ?? {};
+      const values: Snapshot = snapshot ?? this.#tree.getStats() ?? {};
       const prefix = await this.prefix();
       const timestamp = Math.floor(now / 1000);
       const rules = this.#rules;

@@ -13,9 +13,11 @@
 
 import { log } from "../src/log.ts";
 import { runtime } from "../runtime/mod.ts";
+import { defaultTree, type StatTree } from "../src/tree.ts";
 import { checkCount, checkPositive } from "./options.ts";
 import { countPushes, PushQueue, type QueuedPush, type Removed } from "./queue.ts";
 import { pushStats, queueGauge } from "./stats.ts";
+import { timeout } from "./timeout.ts";
 import type { PushTransport, SendOutcome } from "./transport.ts";
 
 export type { PushTransport, SendOutcome } from "./transport.ts";
@@ -44,6 +46,8 @@ export interface PushPipelineOptions {
   resendOnReconnect?: number;
   /** What a value is called in the log: `"lines"`, `"data points"`. Default `"values"`. */
   unit?: string;
+  /** The tree whose `/scales/<name>` holds the self-stats. Default: the default tree. */
+  tree?: StatTree;
   /** The clock, in milliseconds since the epoch, for timestamps and backoff. Default `Date.now`. */
   clock?: () => number;
   /** Randomness for the backoff jitter, in [0, 1). Default `Math.random`. */
@@ -99,6 +103,7 @@ export class PushPipeline<P> {
   readonly #maxBackoffMs: number;
   readonly #resendCount: number;
   readonly #unit: string;
+  readonly #tree: StatTree;
   readonly #clock: () => number;
   readonly #random: () => number;
 
@@ -145,7 +150,8 @@ export class PushPipeline<P> {
     this.#unit = options.unit ?? "values";
     this.#clock = options.clock ?? Date.now;
     this.#random = options.random ?? Math.random;
-    this.#queue = new PushQueue(this.#maxPushes, this.#maxValues, queueGauge(name));
+    this.#tree = options.tree ?? defaultTree;
+    this.#queue = new PushQueue(this.#maxPushes, this.#maxValues, queueGauge(name, this.#tree));
     this.#stats(); // the exporter shows under /scales/<name> from the start
   }
 
@@ -272,7 +278,7 @@ export class PushPipeline<P> {
   }
 
   #stats() {
-    return pushStats(this.name);
+    return pushStats(this.name, this.#tree);
   }
 
   #ignoredAfterClose(ignored: boolean): boolean {
@@ -318,7 +324,9 @@ export class PushPipeline<P> {
 
   async #send(batch: QueuedPush<P>[]): Promise<SendOutcome> {
     try {
-      return await this.#transport.send(batch, this.#abandonment.signal);
+      const signal = this.#abandonment.signal;
+      // A transport that ignores the signal still cannot hold close() past its deadline.
+      return await timeout(this.#transport.send(batch, signal), Infinity, "send", signal);
     } catch (error) {
       return { outcome: "retry", reason: `sending to ${this.peer} failed`, error };
     }
@@ -390,7 +398,8 @@ export class PushPipeline<P> {
     if (transport.connect === undefined) return true;
     let fresh: boolean;
     try {
-      fresh = await transport.connect(this.#abandonment.signal);
+      const signal = this.#abandonment.signal;
+      fresh = await timeout(transport.connect(signal), Infinity, "connect", signal);
     } catch (error) {
       this.#fail(`cannot connect to ${this.peer}`, error);
       return false;

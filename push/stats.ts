@@ -10,8 +10,7 @@
  */
 
 import { IntStat, Stat } from "../src/basic_stats.ts";
-import { collection } from "../src/collection.ts";
-import { onReset } from "../src/tree.ts";
+import { defaultTree, type StatTree } from "../src/tree.ts";
 import type { QueueGauge } from "./queue.ts";
 
 /** The container path of the self-stats of the exporter `name`: `/scales/<name>`. */
@@ -19,9 +18,9 @@ export function pushStatsPath(name: string): string {
   return `/scales/${name}`;
 }
 
-function make(name: string, gauge: QueueGauge) {
+function make(tree: StatTree, name: string, gauge: QueueGauge) {
   // Counters restart at 0 after reset(); the queue gauges read the live queues.
-  return collection(
+  return tree.collection(
     pushStatsPath(name),
     IntStat("pushes"),
     IntStat("sent"),
@@ -43,40 +42,54 @@ function make(name: string, gauge: QueueGauge) {
 /** The self-stats of one exporter name, as its pipelines update them. */
 export type PushStats = ReturnType<typeof make>;
 
-const gauges = new Map<string, QueueGauge>();
-const current = new Map<string, PushStats>();
+/** One tree's self-stats and queue gauges, by exporter name. */
+interface TreeEntry {
+  readonly gauges: Map<string, QueueGauge>;
+  readonly stats: Map<string, PushStats>;
+}
+
+const trees = new WeakMap<StatTree, TreeEntry>();
+
+function entry(tree: StatTree): TreeEntry {
+  let found = trees.get(tree);
+  if (found === undefined) {
+    const made: TreeEntry = { gauges: new Map(), stats: new Map() };
+    tree.onReset(() => made.stats.clear());
+    trees.set(tree, found = made);
+  }
+  return found;
+}
 
 /**
- * What every live queue of the exporter `name` holds: the `queued` and
- * `queuedPushes` gauges read it. It outlives `reset()`, as the queues do.
+ * What every live queue of the exporter `name` pushing `tree` holds: the
+ * `queued` and `queuedPushes` gauges read it. It outlives `reset()`, as
+ * the queues do.
  */
-export function queueGauge(name: string): QueueGauge {
+export function queueGauge(name: string, tree: StatTree = defaultTree): QueueGauge {
+  const { gauges } = entry(tree);
   let gauge = gauges.get(name);
   if (gauge === undefined) gauges.set(name, gauge = { pushes: 0, values: 0 });
   return gauge;
 }
 
 /**
- * The self-stats of the exporter `name`, made on first use: the tree shows
- * `/scales/<name>` only once a pipeline exists, and again after `reset()`
- * once a pipeline reports.
+ * The self-stats of the exporter `name` in `tree` (default: the default
+ * tree), made on first use: the tree shows `/scales/<name>` only once a
+ * pipeline exists, and again after a reset once a pipeline reports.
  *
  * @example
  * ```ts
  * import assert from "node:assert/strict";
- * import { getStats, reset } from "../src/tree.ts";
+ * import { StatTree } from "../src/tree.ts";
  * import { pushStats } from "./stats.ts";
- * reset();
- * pushStats("example").errors += 1;
- * assert.equal((getStats("/scales/example") as { errors: number }).errors, 1);
+ * const tree = new StatTree();
+ * pushStats("example", tree).errors += 1;
+ * assert.equal((tree.getStats("/scales/example") as { errors: number }).errors, 1);
  * ```
  */
-export function pushStats(name: string): PushStats {
-  let stats = current.get(name);
-  if (stats === undefined) current.set(name, stats = make(name, queueGauge(name)));
-  return stats;
+export function pushStats(name: string, tree: StatTree = defaultTree): PushStats {
+  const { stats } = entry(tree);
+  let found = stats.get(name);
+  if (found === undefined) stats.set(name, found = make(tree, name, queueGauge(name, tree)));
+  return found;
 }
-
-onReset(() => {
-  current.clear();
-});

@@ -7,7 +7,8 @@
 
 /**
  * `promise`, or a rejection after `ms` or as soon as `abandon` aborts,
- * whichever comes first. The timer is cleared when the race ends; it is
+ * whichever comes first (`ms` of `Infinity`: only when `abandon` aborts).
+ * The timer is cleared when the race ends; it is
  * kept referenced on purpose, since it bounds an operation the caller may
  * be awaiting. `promise` itself is not cancelled: pass the same signal to
  * whatever produced it when it can stop.
@@ -35,7 +36,9 @@ export function timeout<T>(
   let timer: ReturnType<typeof setTimeout> | undefined;
   let onAbort: (() => void) | undefined;
   const expired = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`${what} timed out after ${ms} ms`)), ms);
+    if (ms !== Infinity) {
+      timer = setTimeout(() => reject(new Error(`${what} timed out after ${ms} ms`)), ms);
+    }
     if (abandon === undefined) return;
     onAbort = () => reject(new Error(`${what} abandoned: close() passed its deadline`));
     if (abandon.aborted) onAbort();
