@@ -1,8 +1,8 @@
 /**
- * What an OTLP/HTTP receiver answers, read without a schema library: the
- * partial success of a 2xx answer (`ExportMetricsServiceResponse`) and the
- * message of an error answer (`google.rpc.Status`), in protobuf or JSON.
- * Anything unreadable reads as nothing: an answer never fails a delivery.
+ * What an OTLP/HTTP receiver answers to a delivered request, read without
+ * a schema library: the partial success of `ExportMetricsServiceResponse`,
+ * in protobuf or JSON. Anything unreadable reads as nothing: an answer
+ * never fails a delivery.
  *
  * @module
  */
@@ -129,31 +129,4 @@ export function readPartialSuccess(
     rejectedDataPoints: rejected,
     errorMessage: message,
   };
-}
-
-/**
- * The message of an error answer: `google.rpc.Status`'s `message` (in
- * protobuf or JSON), else the body as text when it is text, else `""`.
- *
- * @example
- * ```ts
- * import assert from "node:assert/strict";
- * import { readErrorMessage } from "./_response.ts";
- * assert.equal(
- *   readErrorMessage(new TextEncoder().encode('{"code":3,"message":"bad metric"}'), "application/json"),
- *   "bad metric",
- * );
- * assert.equal(readErrorMessage(new TextEncoder().encode("Bad Request"), "text/plain"), "Bad Request");
- * ```
- */
-export function readErrorMessage(body: Uint8Array, contentType: string): string {
-  if (body.length === 0) return "";
-  if (contentType.includes("json")) {
-    const message = parseJson(body)?.message;
-    if (typeof message === "string") return message;
-  } else if (contentType.includes("protobuf")) {
-    const message = text(fields(body)?.get(2));
-    if (message !== "") return message;
-  }
-  return contentType.startsWith("text/") || contentType.includes("json") ? text(body) : "";
 }

@@ -21,7 +21,7 @@ import {
 import { JsonEncoding } from "./_encode_json.ts";
 import { ProtobufEncoding } from "./_encode_protobuf.ts";
 import type { AttributeValue, OtlpEncoding } from "./_encoding.ts";
-import { HttpTransport } from "./_http.ts";
+import { otlpTransport } from "./_http.ts";
 import { type MappedPush, mapFamilies } from "./_mapping.ts";
 
 export type { PruneRule, StatRule } from "../push/rules.ts";
@@ -59,7 +59,10 @@ export interface OtlpPusherOptions {
    * `OTEL_SERVICE_NAME` (`service.name`, default `unknown_service`).
    */
   resource?: Readonly<Record<string, AttributeValue>>;
-  /** The tree to push. Default: the default tree (the module-level functions'). */
+  /**
+   * The tree to push, and where the pusher's own stats go (`/scales/otlp`).
+   * Default: the default tree (the module-level functions').
+   */
   tree?: StatTree;
   /** Most pushes kept while the receiver is unreachable; past it the oldest are dropped. Default 60. */
   maxQueuedPushes?: number;
@@ -160,7 +163,8 @@ export class OtlpPusher implements AsyncDisposable {
     this.#encoding = this.protocol === "http/json"
       ? new JsonEncoding(this.config.resource, scope)
       : new ProtobufEncoding(this.config.resource, scope);
-    const transport = new HttpTransport(this.endpoint, this.#encoding, {
+    const transport = otlpTransport(this.#encoding, {
+      endpoint: this.endpoint,
       headers: this.config.headers,
       compression: this.config.compression,
       timeoutMs: this.config.timeoutMs,
@@ -173,6 +177,7 @@ export class OtlpPusher implements AsyncDisposable {
       minBackoffMs: options.minBackoffMs,
       maxBackoffMs: options.maxBackoffMs,
       unit: "data points",
+      tree: this.#tree,
       clock,
       random: options.random,
     });
