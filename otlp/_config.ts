@@ -110,7 +110,11 @@ function checkString(value: unknown, what: string): string {
   return value;
 }
 
-function checkChoice<T extends string>(value: unknown, what: string, choices: readonly string[]): T {
+function checkChoice<T extends string>(
+  value: unknown,
+  what: string,
+  choices: readonly string[],
+): T {
   if (typeof value !== "string" || !choices.includes(value)) {
     throw new RangeError(
       `${what} must be ${choices.map((c) => JSON.stringify(c)).join(" or ")}, got ${
@@ -175,7 +179,9 @@ function endpointOf(options: ConfigOptions, env: (name: string) => string | unde
   }
   const base = first(env, "OTEL_EXPORTER_OTLP_ENDPOINT");
   if (base !== undefined) {
-    if (isUrl(base[1])) return base[1].endsWith("/") ? `${base[1]}v1/metrics` : `${base[1]}/v1/metrics`;
+    if (isUrl(base[1])) {
+      return base[1].endsWith("/") ? `${base[1]}v1/metrics` : `${base[1]}/v1/metrics`;
+    }
     badEnv(base[0], base[1], "an http: or https: URL");
   }
   return DEFAULT_ENDPOINT;
@@ -255,13 +261,20 @@ export function resolveConfig(
 
   const resource: Record<string, AttributeValue> = {};
   const attributes = first(env, "OTEL_RESOURCE_ATTRIBUTES");
-  if (attributes !== undefined) Object.assign(resource, parseKeyValues(attributes[1], attributes[0]));
+  if (attributes !== undefined) {
+    Object.assign(resource, parseKeyValues(attributes[1], attributes[0]));
+  }
   const service = first(env, "OTEL_SERVICE_NAME");
   if (service !== undefined) resource["service.name"] = service[1];
   if (options.resource !== undefined) {
     Object.assign(
       resource,
-      checkRecord(options.resource, "resource", isAttribute, "a string, a finite number or a boolean"),
+      checkRecord(
+        options.resource,
+        "resource",
+        isAttribute,
+        "a string, a finite number or a boolean",
+      ),
     );
   }
   resource["service.name"] ??= UNKNOWN_SERVICE;

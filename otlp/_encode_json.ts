@@ -4,14 +4,20 @@
  * (timestamps, counts, `asInt`, bucket counts) as decimal strings, enums
  * as integers. One `ResourceMetrics` object per push; a send wraps them in
  * `{"resourceMetrics":[...]}`. Carries exactly the fields of the protobuf
- * encoding, so both decode to the same message.
+ * encoding, so both decode to the same message. Written as text directly
+ * (strings through `JSON.stringify`, finite numbers as JavaScript prints
+ * them, which is valid JSON), with no object per field.
  *
  * @module
  */
 
 import type { BucketRun, ExponentialHistogramData } from "../src/exponential_histogram.ts";
-import type { MetricPoint } from "../src/model.ts";
-import { isIntPoint, type OtlpMetric, type OtlpNumberMetric, type SummaryValue } from "./_mapping.ts";
+import {
+  isIntPoint,
+  type OtlpMetric,
+  type OtlpNumberMetric,
+  type SummaryValue,
+} from "./_mapping.ts";
 import {
   type AttributeValue,
   CUMULATIVE,
@@ -20,155 +26,151 @@ import {
   withoutSum,
 } from "./_encoding.ts";
 
-type Json = string | number | boolean | null | Json[] | { [key: string]: Json };
-type KeyValue = { key: string; value: { [key: string]: Json } };
-
 const encoder = new TextEncoder();
 const OPEN = encoder.encode('{"resourceMetrics":[');
 const COMMA = encoder.encode(",");
 const CLOSE = encoder.encode("]}");
 
-function attributes(names: readonly string[], values: readonly string[]): KeyValue[] {
-  const out: KeyValue[] = [];
+/** A JSON string literal. */
+const quote = JSON.stringify as (value: string) => string;
+
+function attributes(names: readonly string[], values: readonly string[]): string {
+  let out = '"attributes":[';
   for (let i = 0; i < names.length; i++) {
-    out.push({ key: names[i], value: { stringValue: values[i] } });
+    if (i > 0) out += ",";
+    out += `{"key":${quote(names[i])},"value":{"stringValue":${quote(values[i])}}}`;
+  }
+  return out + "]";
+}
+
+function anyValue(value: AttributeValue): string {
+  if (typeof value === "string") return `{"stringValue":${quote(value)}}`;
+  if (typeof value === "boolean") return `{"boolValue":${value}}`;
+  if (Number.isSafeInteger(value) && value >= 0) return `{"intValue":"${value}"}`;
+  return `{"doubleValue":${value}}`;
+}
+
+function numberPoints(metric: OtlpNumberMetric, when: string): string {
+  let out = "";
+  for (const point of metric.points) {
+    if (out !== "") out += ",";
+    out += `{${when},`;
+    out += isIntPoint(metric, point.value)
+      ? `"asInt":"${point.value}"`
+      : `"asDouble":${point.value}`;
+    if (metric.labelNames.length > 0) {
+      out += "," + attributes(metric.labelNames, point.labelValues);
+    }
+    out += "}";
   }
   return out;
 }
 
-function anyValue(value: AttributeValue): { [key: string]: Json } {
-  if (typeof value === "string") return { stringValue: value };
-  if (typeof value === "boolean") return { boolValue: value };
-  if (Number.isSafeInteger(value) && value >= 0) return { intValue: String(value) };
-  return { doubleValue: value };
-}
-
-function numberPoints(
-  metric: OtlpNumberMetric,
-  start: string,
-  time: string,
-): { [key: string]: Json }[] {
-  return metric.points.map((point: MetricPoint<number>) => {
-    const out: { [key: string]: Json } = { startTimeUnixNano: start, timeUnixNano: time };
-    if (isIntPoint(metric, point.value)) out.asInt = String(point.value);
-    else out.asDouble = point.value;
-    if (metric.labelNames.length > 0) out.attributes = attributes(metric.labelNames, point.labelValues);
-    return out;
-  });
-}
-
-function buckets(run: BucketRun): { [key: string]: Json } {
-  const out: { [key: string]: Json } = { offset: run.offset };
-  if (run.counts.length > 0) out.bucketCounts = run.counts.map(String);
-  return out;
+function buckets(run: BucketRun): string {
+  const counts = run.counts;
+  if (counts.length === 0) return `{"offset":${run.offset}}`;
+  let out = `{"offset":${run.offset},"bucketCounts":["${counts[0]}"`;
+  for (let i = 1; i < counts.length; i++) out += `,"${counts[i]}"`;
+  return out + "]}";
 }
 
 function histogramPoint(
   names: readonly string[],
   values: readonly string[],
   data: ExponentialHistogramData,
-  start: string,
-  time: string,
-): { [key: string]: Json } {
-  const out: { [key: string]: Json } = {};
-  if (names.length > 0) out.attributes = attributes(names, values);
-  out.startTimeUnixNano = start;
-  out.timeUnixNano = time;
-  out.count = String(data.count);
-  if (!withoutSum(data)) out.sum = data.sum;
-  out.scale = data.scale;
-  out.zeroCount = String(data.zeroCount);
-  out.positive = buckets(data.positive);
-  if (data.negative.counts.length > 0) out.negative = buckets(data.negative);
-  if (data.count > 0 && Number.isFinite(data.min)) out.min = data.min;
-  if (data.count > 0 && Number.isFinite(data.max)) out.max = data.max;
-  if (data.zeroThreshold !== 0) out.zeroThreshold = data.zeroThreshold;
-  return out;
+  when: string,
+): string {
+  let out = "{";
+  if (names.length > 0) out += attributes(names, values) + ",";
+  out += `${when},"count":"${data.count}"`;
+  if (!withoutSum(data)) out += `,"sum":${data.sum}`;
+  out += `,"scale":${data.scale},"zeroCount":"${data.zeroCount}"`;
+  out += `,"positive":${buckets(data.positive)}`;
+  if (data.negative.counts.length > 0) out += `,"negative":${buckets(data.negative)}`;
+  if (data.count > 0 && Number.isFinite(data.min)) out += `,"min":${data.min}`;
+  if (data.count > 0 && Number.isFinite(data.max)) out += `,"max":${data.max}`;
+  if (data.zeroThreshold !== 0) out += `,"zeroThreshold":${data.zeroThreshold}`;
+  return out + "}";
 }
 
 function summaryPoint(
   names: readonly string[],
   values: readonly string[],
   value: SummaryValue,
-  start: string,
-  time: string,
-): { [key: string]: Json } {
-  const out: { [key: string]: Json } = {
-    startTimeUnixNano: start,
-    timeUnixNano: time,
-    count: String(value.count),
-    sum: value.sum,
-    quantileValues: value.quantiles.map((q) => ({ quantile: q.quantile, value: q.value })),
-  };
-  if (names.length > 0) out.attributes = attributes(names, values);
-  return out;
+  when: string,
+): string {
+  let out = `{${when},"count":"${value.count}","sum":${value.sum},"quantileValues":[`;
+  value.quantiles.forEach((q, i) => {
+    out += `${i > 0 ? "," : ""}{"quantile":${q.quantile},"value":${q.value}}`;
+  });
+  out += "]";
+  if (names.length > 0) out += "," + attributes(names, values);
+  return out + "}";
 }
 
-function metricJson(metric: OtlpMetric, start: string, time: string): { [key: string]: Json } {
-  const out: { [key: string]: Json } = { name: metric.name };
-  if (metric.description !== "") out.description = metric.description;
-  if (metric.unit !== "") out.unit = metric.unit;
+function metricJson(metric: OtlpMetric, when: string): string {
+  let out = `{"name":${quote(metric.name)}`;
+  if (metric.unit !== "") out += `,"unit":${quote(metric.unit)}`;
   switch (metric.type) {
     case "sum":
-      out.sum = {
-        dataPoints: numberPoints(metric, start, time),
-        aggregationTemporality: CUMULATIVE,
-        isMonotonic: true,
-      };
+      out += `,"sum":{"dataPoints":[${numberPoints(metric, when)}],` +
+        `"aggregationTemporality":${CUMULATIVE},"isMonotonic":true}`;
       break;
     case "gauge":
-      out.gauge = { dataPoints: numberPoints(metric, start, time) };
+      out += `,"gauge":{"dataPoints":[${numberPoints(metric, when)}]}`;
       break;
-    case "exponentialHistogram":
-      out.exponentialHistogram = {
-        dataPoints: metric.points.map((p) =>
-          histogramPoint(metric.labelNames, p.labelValues, p.value, start, time)
-        ),
-        aggregationTemporality: CUMULATIVE,
-      };
+    case "exponentialHistogram": {
+      let points = "";
+      for (const p of metric.points) {
+        if (points !== "") points += ",";
+        points += histogramPoint(metric.labelNames, p.labelValues, p.value, when);
+      }
+      out += `,"exponentialHistogram":{"dataPoints":[${points}],` +
+        `"aggregationTemporality":${CUMULATIVE}}`;
       break;
-    case "summary":
-      out.summary = {
-        dataPoints: metric.points.map((p) =>
-          summaryPoint(metric.labelNames, p.labelValues, p.value, start, time)
-        ),
-      };
+    }
+    case "summary": {
+      let points = "";
+      for (const p of metric.points) {
+        if (points !== "") points += ",";
+        points += summaryPoint(metric.labelNames, p.labelValues, p.value, when);
+      }
+      out += `,"summary":{"dataPoints":[${points}]}`;
       break;
+    }
     default: {
       const _: never = metric;
     }
   }
-  return out;
+  return out + "}";
 }
 
-/** The JSON encoding. */
+/** The JSON encoding. Resource and scope are written once; a push writes its metrics after them. */
 export class JsonEncoding implements OtlpEncoding {
   /** The request's `Content-Type`. */
   readonly contentType = "application/json";
-  readonly #resource: { [key: string]: Json };
-  readonly #scope: { [key: string]: Json };
+  readonly #head: string;
 
   constructor(resource: Readonly<Record<string, AttributeValue>>, scope: Scope) {
-    const list: KeyValue[] = [];
-    for (const key in resource) list.push({ key, value: anyValue(resource[key]) });
-    this.#resource = { attributes: list };
-    this.#scope = scope.version === ""
-      ? { name: scope.name }
-      : { name: scope.name, version: scope.version };
+    let attributes = "";
+    for (const key in resource) {
+      if (attributes !== "") attributes += ",";
+      attributes += `{"key":${quote(key)},"value":${anyValue(resource[key])}}`;
+    }
+    const version = scope.version === "" ? "" : `,"version":${quote(scope.version)}`;
+    this.#head = `{"resource":{"attributes":[${attributes}]},` +
+      `"scopeMetrics":[{"scope":{"name":${quote(scope.name)}${version}},"metrics":[`;
   }
 
   /** One `ResourceMetrics` object, as UTF-8 JSON. */
   encode(metrics: readonly OtlpMetric[], startNs: bigint, timeNs: bigint): Uint8Array {
-    const start = String(startNs);
-    const time = String(timeNs);
-    const resourceMetrics = {
-      resource: this.#resource,
-      scopeMetrics: [{
-        scope: this.#scope,
-        metrics: metrics.map((m) => metricJson(m, start, time)),
-      }],
-    };
-    return encoder.encode(JSON.stringify(resourceMetrics));
+    const when = `"startTimeUnixNano":"${startNs}","timeUnixNano":"${timeNs}"`;
+    let out = this.#head;
+    for (let i = 0; i < metrics.length; i++) {
+      if (i > 0) out += ",";
+      out += metricJson(metrics[i], when);
+    }
+    return encoder.encode(out + "]}]}");
   }
 
   /** `{"resourceMetrics":[...]}` around the pushes `parts`. */

@@ -10,7 +10,12 @@
 
 import { ProtobufWriter } from "../src/_protobuf.ts";
 import type { BucketRun, ExponentialHistogramData } from "../src/exponential_histogram.ts";
-import { isIntPoint, type OtlpMetric, type OtlpNumberMetric, type SummaryValue } from "./_mapping.ts";
+import {
+  isIntPoint,
+  type OtlpMetric,
+  type OtlpNumberMetric,
+  type SummaryValue,
+} from "./_mapping.ts";
 import {
   type AttributeValue,
   CUMULATIVE,
@@ -136,7 +141,6 @@ function summaryPoint(
 function metric(w: ProtobufWriter, metric: OtlpMetric, when: Uint8Array): void {
   const m = w.begin(2);
   w.stringField(1, metric.name);
-  if (metric.description !== "") w.stringField(2, metric.description);
   if (metric.unit !== "") w.stringField(3, metric.unit);
   switch (metric.type) {
     case "sum":

@@ -14,7 +14,8 @@
  * A dict stat is one metric with its key as the attribute `key` (a
  * labelled family: one attribute per label). The name is the stat's path,
  * segments joined by `.`; the unit comes from the name's ending (`Seconds`
- * → `s`, `Bytes` → `By`, `Ratio` → `1`).
+ * → `s`, `Bytes` → `By`, `Ratio` → `1`). No description is sent: the name
+ * already is the path, and it would make a push a third bigger.
  *
  * @module
  */
@@ -48,8 +49,6 @@ export interface SummaryValue {
 interface OtlpMetricBase {
   /** The metric name: the stat's path, segments joined by `.`. */
   readonly name: string;
-  /** The stat's path and factory, such as `/web/latency (PmfStat)`. */
-  readonly description: string;
   /** The UCUM unit (`s`, `By`, `1`), or `""`. */
   readonly unit: string;
   /** The attribute keys of every point: `[]`, or `["key"]` for a dict stat. */
@@ -161,7 +160,8 @@ function summaryOf(summary: Readonly<Record<string, number>>): SummaryValue {
     const value = summary[field];
     if (Number.isFinite(value)) quantiles.push({ quantile, value });
   }
-  return { count: summary.count ?? 0, sum: summary.sum ?? 0, quantiles };
+  const sum = summary.sum;
+  return { count: summary.count ?? 0, sum: Number.isFinite(sum) ? sum : 0, quantiles };
 }
 
 /**
@@ -183,7 +183,6 @@ export function mapFamilies(
     if (filter.active && filter.prunedFamily(family)) continue;
     const base = {
       name: otlpName(family),
-      description: family.help,
       unit: UNITS[family.unit] ?? "",
       labelNames: family.labelNames,
     };

@@ -4,16 +4,16 @@
  * @module
  */
 
-import { PeriodicDriver, type PeriodicOptions } from "../push/periodic.ts";
+import { PeriodicDriver } from "../push/periodic.ts";
 import { OtlpPusher, type OtlpPusherOptions } from "./pusher.ts";
 
-/**
- * Options of {@linkcode OtlpPeriodicPusher}: the pusher's, plus the period
- * (`periodMs`; default `OTEL_METRIC_EXPORT_INTERVAL`, or 60,000 ms) and how
- * long `stop()` may spend sending what is queued (`stopDeadlineMs`, default
- * 5,000 ms).
- */
-export interface OtlpPeriodicPusherOptions extends OtlpPusherOptions, PeriodicOptions {}
+/** Options of {@linkcode OtlpPeriodicPusher}: the pusher's, plus the period and the stop deadline. */
+export interface OtlpPeriodicPusherOptions extends OtlpPusherOptions {
+  /** Time between pushes. Default: `OTEL_METRIC_EXPORT_INTERVAL`, or 60,000 ms. */
+  periodMs?: number;
+  /** How long `stop()` may spend sending what is queued. Default 5,000 ms. */
+  stopDeadlineMs?: number;
+}
 
 /**
  * Pushes a stat tree to an OpenTelemetry receiver every `periodMs`, with

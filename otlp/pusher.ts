@@ -22,7 +22,7 @@ import { JsonEncoding } from "./_encode_json.ts";
 import { ProtobufEncoding } from "./_encode_protobuf.ts";
 import type { AttributeValue, OtlpEncoding } from "./_encoding.ts";
 import { otlpTransport } from "./_http.ts";
-import { type MappedPush, mapFamilies } from "./_mapping.ts";
+import { mapFamilies, type MappedPush } from "./_mapping.ts";
 
 export type { PruneRule, StatRule } from "../push/rules.ts";
 export type { OtlpCompression, OtlpProtocol } from "./_config.ts";

@@ -130,9 +130,12 @@ describe("OtlpPusher options", () => {
     assert.throws(() => new OtlpPusher({ compression: "br" as "gzip" }), {
       message: 'compression must be "gzip" or "none", got "br"',
     });
-    assert.throws(() => new OtlpPusher({ resource: { "service.name": null as unknown as string } }), {
-      message: "resource.service.name must be a string, a finite number or a boolean, got null",
-    });
+    assert.throws(
+      () => new OtlpPusher({ resource: { "service.name": null as unknown as string } }),
+      {
+        message: "resource.service.name must be a string, a finite number or a boolean, got null",
+      },
+    );
     assert.throws(() => new OtlpPeriodicPusher({ periodMs: 0 }), {
       message: "periodMs must be a number of at least 1, got 0",
     });

@@ -79,7 +79,10 @@ describe("OTLP delivery through the push pipeline", () => {
       assert.equal(during.length, 3, `timestamps ${times.map((t) => t - started)}`);
       for (let i = 0; i < during.length; i++) {
         const expected = started + PERIOD_MS * (i + 1);
-        assert.ok(Math.abs(during[i] - expected) < PERIOD_MS / 2, `push ${i} at ${during[i] - started} ms`);
+        assert.ok(
+          Math.abs(during[i] - expected) < PERIOD_MS / 2,
+          `push ${i} at ${during[i] - started} ms`,
+        );
       }
       assert.deepEqual([...times].sort((a, b) => a - b), times, "in the order they were taken");
       assert.deepEqual(
@@ -87,7 +90,10 @@ describe("OTLP delivery through the push pipeline", () => {
         [0, true, 0],
       );
       // The outage's first failure was logged, not every retry.
-      assert.equal(logged.filter((m) => m.includes("failed") || m.includes("cannot reach")).length, 1);
+      assert.equal(
+        logged.filter((m) => m.includes("failed") || m.includes("cannot reach")).length,
+        1,
+      );
     } finally {
       await pusher.stop();
       await receiver.down();
@@ -119,10 +125,13 @@ describe("OTLP delivery through the push pipeline", () => {
   it("429 with Retry-After: waits as long as the receiver asks before sending again", async () => {
     const receiver = await new OtlpReceiver().up();
     let answered = 0;
-    receiver.answer = () => answered++ === 0 ? { status: 429, headers: { "Retry-After": "1" } } : {};
+    receiver.answer = () =>
+      answered++ === 0 ? { status: 429, headers: { "Retry-After": "1" } } : {};
     const tree = oneStatTree();
     try {
-      await using pusher = new OtlpPusher(options(receiver, tree, { minBackoffMs: 10, maxBackoffMs: 20 }));
+      await using pusher = new OtlpPusher(
+        options(receiver, tree, { minBackoffMs: 10, maxBackoffMs: 20 }),
+      );
       pusher.doNotLog("/scales");
       assert.equal(await pusher.push(), false);
       await sleep(500);
@@ -144,7 +153,9 @@ describe("OTLP delivery through the push pipeline", () => {
       receiver.answer = () => answered++ === 0 ? { status } : {};
       const tree = oneStatTree();
       try {
-        await using pusher = new OtlpPusher(options(receiver, tree, { minBackoffMs: 10, maxBackoffMs: 20 }));
+        await using pusher = new OtlpPusher(
+          options(receiver, tree, { minBackoffMs: 10, maxBackoffMs: 20 }),
+        );
         pusher.doNotLog("/scales");
         assert.equal(await pusher.push(), false);
         assert.ok(await receiver.waitFor(2, 3_000));

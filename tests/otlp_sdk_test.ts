@@ -1,6 +1,14 @@
 import { after, before, describe, it } from "node:test";
 import assert from "node:assert/strict";
-import { IntDictStat, IntStat, MeterStat, NamedPmfDictStat, PmfStat, Stat, StatTree } from "@scales/core";
+import {
+  IntDictStat,
+  IntStat,
+  MeterStat,
+  NamedPmfDictStat,
+  PmfStat,
+  Stat,
+  StatTree,
+} from "@scales/core";
 import { OtlpPusher } from "@scales/core/otlp";
 import { ValueType } from "@opentelemetry/api";
 import { OTLPMetricExporter } from "@opentelemetry/exporter-metrics-otlp-http";
@@ -122,7 +130,9 @@ function comparable(metric: Metric, scale: number) {
       points: numbers(metric.sum.dataPoints),
     };
   }
-  if (metric.gauge !== undefined) return { type: "gauge", points: numbers(metric.gauge.dataPoints) };
+  if (metric.gauge !== undefined) {
+    return { type: "gauge", points: numbers(metric.gauge.dataPoints) };
+  }
   if (metric.exponentialHistogram !== undefined) {
     return {
       type: "exponentialHistogram",
@@ -173,15 +183,20 @@ describe("OTLP next to the official SDK (@opentelemetry/sdk-metrics + exporter-m
     // With enough buckets, the SDK chose the sketch's own scale for the latency.
     assert.deepEqual(
       [ours, theirs].map((r) =>
-        r.metrics().find((m) => m.name === "web.latencySeconds")!.exponentialHistogram!.dataPoints[0]
+        r.metrics().find((m) => m.name === "web.latencySeconds")!.exponentialHistogram!
+          .dataPoints[0]
           .scale
       ),
       [6, 6],
     );
     // Both name the service the same way.
     assert.equal(
-      attributesOf(ours.received[0].request.resourceMetrics![0].resource!.attributes)["service.name"],
-      attributesOf(theirs.received[0].request.resourceMetrics![0].resource!.attributes)["service.name"],
+      attributesOf(
+        ours.received[0].request.resourceMetrics![0].resource!.attributes,
+      )["service.name"],
+      attributesOf(
+        theirs.received[0].request.resourceMetrics![0].resource!.attributes,
+      )["service.name"],
     );
   });
 });

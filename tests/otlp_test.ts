@@ -149,7 +149,11 @@ describe("OTLP export to a loopback receiver (decoded with the official schema)"
       const m = (name: string) => metrics.get(name)!;
       const sum = (name: string) => m(name).sum!;
       assert.deepEqual(
-        [typeOf(m("web.hits")), sum("web.hits").aggregationTemporality, sum("web.hits").isMonotonic],
+        [
+          typeOf(m("web.hits")),
+          sum("web.hits").aggregationTemporality,
+          sum("web.hits").isMonotonic,
+        ],
         ["sum", 2, true],
       );
       assert.deepEqual(sum("web.hits").dataPoints.map((p) => [p.asInt, p.timeUnixNano]), [[
@@ -252,7 +256,9 @@ describe("OTLP export to a loopback receiver (decoded with the official schema)"
     it(`${protocol} with gzip: sends Content-Encoding gzip and the same request`, async () => {
       const { tree } = sampleTree();
       await using plain = new OtlpPusher(options(receiver, { protocol, tree }));
-      await using zipped = new OtlpPusher(options(receiver, { protocol, tree, compression: "gzip" }));
+      await using zipped = new OtlpPusher(
+        options(receiver, { protocol, tree, compression: "gzip" }),
+      );
       plain.doNotLog("/scales");
       zipped.doNotLog("/scales");
       await plain.push();
