@@ -14,7 +14,10 @@ import type { AddressInfo } from "node:net";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { gunzipSync } from "node:zlib";
+import { afterEach, beforeEach } from "node:test";
 import protobuf from "protobufjs";
+import { setLogger } from "@scales/core";
+import { mulberry32 } from "./_random.ts";
 
 const FIXTURES = fileURLToPath(new URL("./fixtures/opentelemetry-proto/", import.meta.url));
 
@@ -308,4 +311,28 @@ export function attributesOf(list: KeyValue[] | undefined): Record<string, unkno
     out[key] = value.stringValue ?? value.intValue ?? value.doubleValue ?? value.boolValue;
   }
   return out;
+}
+
+/** `n` log-uniform samples from 1 ms to 10 s (in seconds), the same for the same `seed`. */
+export function latencies(n: number, seed: number): number[] {
+  const next = mulberry32(seed);
+  return Array.from({ length: n }, () => 10 ** (-3 + 4 * next()));
+}
+
+/**
+ * Captures the library's log for each test of the enclosing `describe`
+ * (the tests provoke trouble on purpose), restoring it even when an
+ * assertion fails. The returned array holds the current test's messages.
+ */
+export function captureLog(): string[] {
+  const logged: string[] = [];
+  let previous: ReturnType<typeof setLogger> | undefined;
+  beforeEach(() => {
+    logged.length = 0;
+    previous = setLogger((message) => logged.push(message));
+  });
+  afterEach(() => {
+    setLogger(previous);
+  });
+  return logged;
 }

@@ -1,23 +1,15 @@
-import { afterEach, beforeEach, describe, it } from "node:test";
+import { describe, it } from "node:test";
 import process from "node:process";
 import assert from "node:assert/strict";
-import { setLogger } from "@scales/core";
 import { OtlpPeriodicPusher, OtlpPusher } from "@scales/core/otlp";
+import { captureLog } from "./_otlp.ts";
 
 function fromEnv(vars: Record<string, string>) {
   return { env: (name: string) => vars[name] };
 }
 
 describe("OtlpPusher settings from the OTEL_* environment variables", () => {
-  let logged: string[] = [];
-  let previous: ReturnType<typeof setLogger> | undefined;
-  beforeEach(() => {
-    logged = [];
-    previous = setLogger((message) => logged.push(message));
-  });
-  afterEach(() => {
-    setLogger(previous);
-  });
+  const logged = captureLog();
 
   it("with nothing set: localhost:4318, protobuf, no compression, unknown_service, one minute", () => {
     const { config } = new OtlpPeriodicPusher(fromEnv({}));

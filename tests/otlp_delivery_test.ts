@@ -1,9 +1,9 @@
-import { afterEach, beforeEach, describe, it } from "node:test";
+import { describe, it } from "node:test";
 import assert from "node:assert/strict";
-import { IntStat, setLogger, StatTree } from "@scales/core";
+import { IntStat, StatTree } from "@scales/core";
 import { OtlpPeriodicPusher, OtlpPusher, type OtlpPusherOptions } from "@scales/core/otlp";
 import { freePort } from "./_carbon.ts";
-import { type ExportRequest, OtlpReceiver } from "./_otlp.ts";
+import { captureLog, type ExportRequest, OtlpReceiver } from "./_otlp.ts";
 
 const PERIOD_MS = 200;
 
@@ -34,15 +34,7 @@ function otlpStats(tree: StatTree): Record<string, number> {
 }
 
 describe("OTLP delivery through the push pipeline", () => {
-  let logged: string[] = [];
-  let previous: ReturnType<typeof setLogger> | undefined;
-  beforeEach(() => {
-    logged = [];
-    previous = setLogger((message) => logged.push(message));
-  });
-  afterEach(() => {
-    setLogger(previous);
-  });
+  const logged = captureLog();
 
   function options(receiver: OtlpReceiver, tree: StatTree, extra: OtlpPusherOptions = {}) {
     return {

@@ -18,20 +18,9 @@ import {
   MeterProvider,
   PeriodicExportingMetricReader,
 } from "@opentelemetry/sdk-metrics";
-import { attributesOf, type Metric, OtlpReceiver } from "./_otlp.ts";
+import { attributesOf, latencies, type Metric, OtlpReceiver } from "./_otlp.ts";
 
-/** Log-uniform samples from 1 ms to 10 s, from a fixed seed. */
-function latencies(n: number): number[] {
-  let seed = 4242;
-  const out: number[] = [];
-  for (let i = 0; i < n; i++) {
-    seed = (seed * 1103515245 + 12345) % 2147483648;
-    out.push(10 ** (-3 + 4 * (seed / 2147483648)));
-  }
-  return out;
-}
-
-const SAMPLES = latencies(2000);
+const SAMPLES = latencies(2000, 4242);
 const PATHS: [string, number][] = [["/a", 0.5], ["/a", 1.5], ["/b", 2]];
 
 /** Records the data set in a scales tree and pushes it once. */

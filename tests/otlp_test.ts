@@ -1,4 +1,4 @@
-import { after, afterEach, before, beforeEach, describe, it } from "node:test";
+import { after, before, beforeEach, describe, it } from "node:test";
 import assert from "node:assert/strict";
 import {
   DoubleStat,
@@ -9,16 +9,17 @@ import {
   MeterStat,
   NamedPmfDictStat,
   PmfStat,
-  setLogger,
   Stat,
   StatTree,
 } from "@scales/core";
 import { type OtlpProtocol, OtlpPusher, type OtlpPusherOptions } from "@scales/core/otlp";
 import {
   attributesOf,
+  captureLog,
   decodeJson,
   decodeProtobuf,
   type ExpHistogramPoint,
+  latencies,
   type Metric,
   OtlpReceiver,
 } from "./_otlp.ts";
@@ -26,17 +27,6 @@ import {
 const T = 1_800_000_000_000; // ms
 const T_NANOS = "1800000000000000000";
 const PROTOCOLS: OtlpProtocol[] = ["http/protobuf", "http/json"];
-
-/** Log-uniform samples from 1 ms to 10 s, from a fixed seed. */
-function latencies(n: number): number[] {
-  let seed = 12345;
-  const out: number[] = [];
-  for (let i = 0; i < n; i++) {
-    seed = (seed * 1103515245 + 12345) % 2147483648;
-    out.push(10 ** (-3 + 4 * (seed / 2147483648)));
-  }
-  return out;
-}
 
 /** A tree with one stat of every kind, with known values. */
 function sampleTree() {
@@ -58,7 +48,7 @@ function sampleTree() {
   web.byStatus.inc("200", 5);
   web.byStatus.inc("404", 2);
   web.ratio = 0.25;
-  for (const v of latencies(1000)) web.latencySeconds.add(v);
+  for (const v of latencies(1000, 12345)) web.latencySeconds.add(v);
   web.byPath["/a"].add(0.5);
   web.byPath["/a"].add(1.5);
   web.byPath["/b"].add(2);
@@ -105,19 +95,15 @@ function options(receiver: OtlpReceiver, extra: OtlpPusherOptions = {}): OtlpPus
 
 describe("OTLP export to a loopback receiver (decoded with the official schema)", () => {
   const receiver = new OtlpReceiver();
-  let previous: ReturnType<typeof setLogger> | undefined;
   before(async () => {
     await receiver.up();
   });
   after(async () => {
     await receiver.down();
   });
+  captureLog();
   beforeEach(() => {
     receiver.received.length = 0;
-    previous = setLogger(() => {});
-  });
-  afterEach(() => {
-    setLogger(previous);
   });
 
   for (const protocol of PROTOCOLS) {
