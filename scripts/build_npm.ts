@@ -111,7 +111,16 @@ export function npmPackageJson(config: DenoJson, entries: EntryPoint[]): Record<
       "An in-process stat tree for servers: counters, gauges, timers and meters, " +
         "browsable over HTTP and pushed to Graphite.",
     license: config.license ?? "Apache-2.0",
-    keywords: ["metrics", "stats", "graphite", "opentelemetry", "otlp", "monitoring", "deno", "node"],
+    keywords: [
+      "metrics",
+      "stats",
+      "graphite",
+      "opentelemetry",
+      "otlp",
+      "monitoring",
+      "deno",
+      "node",
+    ],
     type: "module",
     main: compiled(entries.find((e) => e.key === ".")?.source ?? entries[0].source, ".js"),
     types: compiled(entries.find((e) => e.key === ".")?.source ?? entries[0].source, ".d.ts"),
