@@ -90,7 +90,6 @@ export class GraphitePusher implements AsyncDisposable {
   readonly host: string;
   /** The Graphite plaintext port, usually 2003. */
   readonly port: number;
-  readonly #prefix: string | undefined;
   #resolvedPrefix: string | undefined;
   readonly #rules = new PushRules();
   readonly #clock: () => number;
@@ -122,7 +121,6 @@ export class GraphitePusher implements AsyncDisposable {
     }
     this.host = host;
     this.port = port;
-    this.#prefix = prefix;
     if (prefix !== undefined) this.#resolvedPrefix = sanitizePrefix(prefix);
     const clock = options.clock ?? Date.now;
     this.#clock = clock;

@@ -2,9 +2,9 @@
  * The exporters' reports on themselves, under `/scales/<name>`
  * (`/scales/graphite`, `/scales/otlp`): what was pushed, sent, resent,
  * dropped, refused and skipped, errors, reconnects, the queue and the last
- * success. Shared by every pipeline of one name in the process; made when
- * the first pipeline is, and again after `reset()` when a pipeline next
- * reports.
+ * success, in the tree the exporter pushes. Shared by every pipeline of
+ * one name pushing one tree; made when the first such pipeline is, and
+ * again after that tree's `reset()` when a pipeline next reports.
  *
  * @module
  */

@@ -4,7 +4,9 @@
  */
 import { afterEach, beforeEach, describe, it } from "node:test";
 import assert from "node:assert/strict";
-import { getStats, reset, setLogger, StatTree } from "@scales/core";
+import { getStats, reset, setLogger } from "@scales/core";
+// By path, as the pipeline imports it: one StatTree type under Node's build too.
+import { StatTree } from "../src/tree.ts";
 import { PushPipeline, type PushPipelineOptions } from "../push/pipeline.ts";
 import type { QueuedPush } from "../push/queue.ts";
 import type { PushTransport, SendOutcome } from "../push/transport.ts";
