@@ -76,6 +76,7 @@ export {
 } from "./src/model.ts";
 export type { BucketRun, ExponentialHistogramData } from "./src/exponential_histogram.ts";
 export {
+  DEFAULT_PMF_DICT_MAX_KEYS,
   type MeterDict,
   MeterDictStat,
   NamedPmfDictStat,
