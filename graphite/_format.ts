@@ -85,18 +85,12 @@ class Lines {
   }
 
   #pruned(path: string): boolean {
-    let pruned = this.#prunedBranches.get(path);
-    if (pruned === undefined) {
-      pruned = false;
-      for (let i = this.#prunes.length - 1; i >= 0; i--) {
-        if (this.#prunes[i](path)) {
-          pruned = true;
-          break;
-        }
-      }
-      this.#prunedBranches.set(path, pruned);
+    let isPruned = this.#prunedBranches.get(path);
+    if (isPruned === undefined) {
+      isPruned = pruned(this.#prunes, path);
+      this.#prunedBranches.set(path, isPruned);
     }
-    return pruned;
+    return isPruned;
   }
 
   /** Starts a family: its container's name, and whether a branch above it is pruned. */
@@ -141,7 +135,7 @@ class Lines {
         }
         if (field !== undefined) path = joinPath(path, field);
       }
-      if (this.#prunes.length > 0 && this.#prunedLeaf(path)) return;
+      if (this.#prunes.length > 0 && pruned(this.#prunes, path)) return;
       if (forbidden(this.#rules, path, value)) return;
     }
     let text: string;
@@ -162,11 +156,6 @@ class Lines {
     }
     this.text += name + " " + text + this.#suffix;
     this.lines++;
-  }
-
-  #prunedLeaf(path: string): boolean {
-    for (let i = this.#prunes.length - 1; i >= 0; i--) if (this.#prunes[i](path)) return true;
-    return false;
   }
 }
 

@@ -69,7 +69,11 @@ export class ProtobufWriter {
 
   /** A field's tag. */
   tag(field: number, wireType: number): void {
-    this.varint(field * 8 + wireType);
+    const tag = field * 8 + wireType;
+    if (tag < 0x80) {
+      this.#ensure(1);
+      this.#buffer[this.#pos++] = tag;
+    } else this.varint(tag);
   }
 
   /** A `uint64`/`uint32`/enum field. */
