@@ -12,8 +12,8 @@
  */
 
 import { log } from "../src/log.ts";
-import { runtime } from "../runtime/mod.ts";
 import { defaultTree, type StatTree } from "../src/tree.ts";
+import { runtime } from "../runtime/mod.ts";
 import { checkCount, checkPositive } from "./options.ts";
 import { countPushes, PushQueue, type QueuedPush, type Removed } from "./queue.ts";
 import { pushStats, queueGauge } from "./stats.ts";

@@ -21,7 +21,7 @@ import type { Connection, Listener, RuntimeAdapter } from "./adapter.ts";
 type Signal = "SIGINT" | "SIGTERM";
 
 /** The members of Node's `process` the adapter uses. */
-export interface NodeProcess {
+interface NodeProcess {
   readonly version: string;
   readonly env: Readonly<Record<string, string | undefined>>;
   getBuiltinModule(id: string): unknown;
@@ -51,12 +51,12 @@ type PerformanceObserverClass = {
 };
 
 /** `process`, read through `globalThis` (so no Node types are needed to load this file). */
-export function nodeProcess(): NodeProcess {
+function nodeProcess(): NodeProcess {
   return (globalThis as unknown as { process: NodeProcess }).process;
 }
 
 /** The `node:*` modules the adapters use, loaded on first call. */
-export const builtin = {
+const builtin = {
   fs: () => nodeProcess().getBuiltinModule("node:fs") as typeof NodeFs,
   http: () => nodeProcess().getBuiltinModule("node:http") as typeof NodeHttp,
   net: () => nodeProcess().getBuiltinModule("node:net") as typeof NodeNet,

@@ -9,10 +9,14 @@
 
 import type { RuntimeAdapter } from "./adapter.ts";
 
-function unavailable(what: string): Promise<never> {
-  return Promise.reject(
-    new Error(`${what} needs Deno, Node (20.16 or later) or Bun; this runtime has none of them`),
+function missing(what: string): Error {
+  return new Error(
+    `${what} needs Deno, Node (20.16 or later) or Bun; this runtime has none of them`,
   );
+}
+
+function unavailable(what: string): Promise<never> {
+  return Promise.reject(missing(what));
 }
 
 /** The adapter where neither Deno, Node nor Bun is found. */
@@ -24,7 +28,7 @@ export function webAdapter(): RuntimeAdapter {
     connect: () => unavailable("a TCP connection"),
     writeFileAtomic: () => unavailable("writing a file"),
     writeFileAtomicSync() {
-      throw new Error("writing a file needs Deno, Node (20.16 or later) or Bun");
+      throw missing("writing a file");
     },
     onExit: () => () => {},
     unref: () => {},

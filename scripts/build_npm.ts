@@ -65,17 +65,17 @@ export function entryPoints(config: DenoJson): EntryPoint[] {
 
 /**
  * The files tsc compiles: the entry points, and every module in their folders,
- * in `src/`, in `runtime/` (the runtime adapters) and in `push/` (the push
- * pipeline, no entry point of its own), so that the package mirrors the
- * source tree and a test that imports an internal module by path finds its
- * built counterpart.
+ * in `src/`, in `push/` (the push pipeline) and in `runtime/` (the runtime
+ * adapters), neither an entry point of its own, so that the package mirrors
+ * the source tree and a test that imports an internal module by path finds
+ * its built counterpart.
  */
 export function sourceFiles(entries: EntryPoint[], root: string = ROOT): string[] {
   const files = new Set(entries.map((e) => posix.normalize(e.source)));
   const dirs = new Set([
     "src",
-    "runtime",
     "push",
+    "runtime",
     ...entries.map((e) => posix.dirname(posix.normalize(e.source))),
   ]);
   dirs.delete(".");
