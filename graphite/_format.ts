@@ -13,7 +13,7 @@
 import { metricFamilies, type MetricFamily } from "../src/model.ts";
 import { joinPath } from "../src/path.ts";
 import type { Snapshot, SnapshotValue } from "../src/stat.ts";
-import { forbidden, type PruneRule, type PushRule } from "../push/rules.ts";
+import { forbidden, pruned, type PruneRule, type PushRule } from "../push/rules.ts";
 
 /** What formatting one push produced. */
 export interface FormattedPush {
