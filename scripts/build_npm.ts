@@ -112,7 +112,7 @@ export function npmPackageJson(config: DenoJson, entries: EntryPoint[]): Record<
     version: config.version,
     description: config.description ??
       "An in-process stat tree for servers: counters, gauges, timers and meters, " +
-        "browsable over HTTP and pushed to Graphite.",
+        "browsable over HTTP and pushed to Graphite or OpenTelemetry (OTLP).",
     license: config.license ?? "Apache-2.0",
     keywords: [
       "metrics",
