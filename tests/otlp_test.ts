@@ -10,9 +10,12 @@ import {
   NamedPmfDictStat,
   PmfStat,
   Stat,
+  STAT_KINDS,
+  type StatKind,
   StatTree,
 } from "@scales/core";
 import { type OtlpProtocol, OtlpPusher, type OtlpPusherOptions } from "@scales/core/otlp";
+import { FixedStat, METER_SNAPSHOT, PMF_SNAPSHOT } from "./_prometheus.ts";
 import {
   attributesOf,
   captureLog,
@@ -309,5 +312,86 @@ describe("OTLP export to a loopback receiver (decoded with the official schema)"
     pusher.doNotLog("/scales");
     await pusher.push();
     assert.deepEqual(receiver.metrics().map((m) => m.name), ["web_server.v1_2.hits__"]);
+  });
+});
+
+/** The OTLP type each stat kind becomes (`""`: not sent): a type error when a kind is added. */
+const OTLP_TYPE: Record<StatKind, { value: unknown; type: string }> = {
+  counter: { value: 1, type: "sum" },
+  gauge: { value: 2, type: "gauge" },
+  sum: { value: 3, type: "gauge" },
+  counterDict: { value: { a: 4 }, type: "sum" },
+  gaugeDict: { value: { a: 5 }, type: "gauge" },
+  stringDict: { value: { a: "text" }, type: "" },
+  pmf: { value: PMF_SNAPSHOT, type: "exponentialHistogram" },
+  meter: { value: METER_SNAPSHOT, type: "sum" },
+  pmfDict: { value: { a: PMF_SNAPSHOT }, type: "exponentialHistogram" },
+  meterDict: { value: { a: METER_SNAPSHOT }, type: "sum" },
+};
+
+describe("OTLP covers every stat kind", () => {
+  it("maps each kind to one OTLP type; text is not sent", () => {
+    const histogram: ExponentialHistogramData = {
+      scale: 6,
+      zeroThreshold: 0,
+      zeroCount: 0,
+      positive: { offset: 0, counts: [10] },
+      negative: { offset: 0, counts: [] },
+      count: 10,
+      sum: 10.5,
+      min: 1,
+      max: 1.01,
+    };
+    const tree = new StatTree();
+    tree.collection(
+      "/k",
+      ...STAT_KINDS.map((kind) =>
+        FixedStat(
+          `s${kind}`,
+          kind,
+          kind,
+          OTLP_TYPE[kind].value as never,
+          kind === "pmf" ? histogram : { a: histogram },
+        )
+      ),
+    );
+    const pusher = new OtlpPusher({
+      tree,
+      endpoint: "http://127.0.0.1:4318/v1/metrics",
+      env: () => undefined,
+    });
+    pusher.doNotLog("/scales");
+    const metrics = byName(
+      decodeProtobuf(pusher.encode(T)).resourceMetrics![0].scopeMetrics![0].metrics!,
+    );
+    for (const kind of STAT_KINDS) {
+      const metric = metrics.get(`k.s${kind}`);
+      assert.equal(metric === undefined ? "" : typeOf(metric), OTLP_TYPE[kind].type, kind);
+    }
+  });
+
+  it("sends a distribution without buckets as a Summary: count, sum and the percentiles", () => {
+    const tree = new StatTree();
+    tree.collection("/k", FixedStat("d", "PmfStat", "pmf", PMF_SNAPSHOT));
+    const pusher = new OtlpPusher({
+      tree,
+      endpoint: "http://127.0.0.1:4318/v1/metrics",
+      env: () => undefined,
+    });
+    pusher.doNotLog("/scales");
+    const [metric] = decodeProtobuf(pusher.encode(T)).resourceMetrics![0].scopeMetrics![0].metrics!;
+    const [point] = metric.summary!.dataPoints;
+    assert.deepEqual([point.count, point.sum], [String(PMF_SNAPSHOT.count), PMF_SNAPSHOT.sum]);
+    assert.deepEqual(
+      point.quantileValues,
+      [
+        { quantile: 0.5, value: PMF_SNAPSHOT.median },
+        { quantile: 0.75, value: PMF_SNAPSHOT["75percentile"] },
+        { quantile: 0.95, value: PMF_SNAPSHOT["95percentile"] },
+        { quantile: 0.98, value: PMF_SNAPSHOT["98percentile"] },
+        { quantile: 0.99, value: PMF_SNAPSHOT["99percentile"] },
+        { quantile: 0.999, value: PMF_SNAPSHOT["999percentile"] },
+      ],
+    );
   });
 });
