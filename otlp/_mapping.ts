@@ -15,7 +15,7 @@
  * labelled family: one attribute per label). The name is the stat's path,
  * segments joined by `.`; the unit comes from the name's ending (`Seconds`
  * → `s`, `Bytes` → `By`, `Ratio` → `1`). No description is sent: the name
- * already is the path, and it would make a push a third bigger.
+ * already is the path, and it would make a push about 40% bigger.
  *
  * @module
  */
