@@ -145,7 +145,24 @@ function metricJson(metric: OtlpMetric, when: string): string {
   return out + "}";
 }
 
-/** The JSON encoding. Resource and scope are written once; a push writes its metrics after them. */
+/**
+ * The JSON encoding. Resource and scope are written once; a push writes
+ * its metrics after them.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { JsonEncoding } from "./_encode_json.ts";
+ * const encoding = new JsonEncoding({ "service.name": "a" }, { name: "s", version: "" });
+ * const metric = { type: "sum", name: "n", unit: "", labelNames: [], points: [{ labelValues: [], value: 3 }] } as const;
+ * const body = JSON.parse(new TextDecoder().decode(encoding.join([encoding.encode([metric], 1n, 2n)])));
+ * assert.deepEqual(body.resourceMetrics[0].scopeMetrics[0].metrics[0].sum, {
+ *   dataPoints: [{ startTimeUnixNano: "1", timeUnixNano: "2", asInt: "3" }],
+ *   aggregationTemporality: 2,
+ *   isMonotonic: true,
+ * });
+ * ```
+ */
 export class JsonEncoding implements OtlpEncoding {
   /** The request's `Content-Type`. */
   readonly contentType = "application/json";

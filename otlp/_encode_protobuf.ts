@@ -174,6 +174,17 @@ function metric(w: ProtobufWriter, metric: OtlpMetric, when: Uint8Array): void {
 /**
  * The protobuf encoding. Resource and scope are encoded once; a push
  * writes its metrics after them.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { ProtobufEncoding } from "./_encode_protobuf.ts";
+ * const encoding = new ProtobufEncoding({ "service.name": "a" }, { name: "s", version: "" });
+ * const push = encoding.encode([], 0n, 1n);
+ * // Field 1 (ResourceMetrics), length-delimited; two pushes are their concatenation.
+ * assert.equal(push[0], 0x0a);
+ * assert.equal(encoding.join([push, push]).length, 2 * push.length);
+ * ```
  */
 export class ProtobufEncoding implements OtlpEncoding {
   /** The request's `Content-Type`. */

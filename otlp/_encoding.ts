@@ -41,6 +41,18 @@ export interface OtlpEncoding {
  * Whether a histogram point goes without its `sum`: OTLP says not to fill
  * it in once negative values were recorded, and it cannot carry a sum that
  * is not finite.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { withoutSum } from "./_encoding.ts";
+ * const data = {
+ *   scale: 6, zeroThreshold: 0, zeroCount: 0, count: 1, sum: -2, min: -2, max: -2,
+ *   positive: { offset: 0, counts: [] }, negative: { offset: 64, counts: [1] },
+ * };
+ * assert.equal(withoutSum(data), true);
+ * assert.equal(withoutSum({ ...data, sum: 2, negative: { offset: 0, counts: [] } }), false);
+ * ```
  */
 export function withoutSum(data: ExponentialHistogramData): boolean {
   if (!Number.isFinite(data.sum)) return true;

@@ -45,7 +45,25 @@ export async function gzip(bytes: Uint8Array<ArrayBuffer>): Promise<Uint8Array<A
   return new Uint8Array(await new Response(stream).arrayBuffer());
 }
 
-/** The transport that POSTs batches of encoded pushes to an OTLP/HTTP metrics endpoint. */
+/**
+ * The transport that POSTs batches of encoded pushes to an OTLP/HTTP
+ * metrics endpoint.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { JsonEncoding } from "./_encode_json.ts";
+ * import { otlpTransport } from "./_http.ts";
+ * const transport = otlpTransport(new JsonEncoding({}, { name: "s", version: "" }), {
+ *   endpoint: "http://127.0.0.1:4318/v1/metrics",
+ *   headers: {},
+ *   compression: "gzip",
+ *   timeoutMs: 1_000,
+ *   clock: Date.now,
+ * });
+ * assert.equal(transport.peer, "http://127.0.0.1:4318/v1/metrics");
+ * ```
+ */
 export function otlpTransport(
   encoding: OtlpEncoding,
   options: OtlpTransportOptions,

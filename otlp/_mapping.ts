@@ -99,6 +99,15 @@ const UNSAFE = /[^A-Za-z0-9_-]/gu;
  * The OTLP name of a family: its path segments joined by `.`, each with
  * every character but letters, digits, `_` and `-` replaced by `_` (so a
  * segment cannot add a level), as OpenTelemetry instrument names allow.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { metricFamilies } from "../src/model.ts";
+ * import { otlpName } from "./_mapping.ts";
+ * const [family] = metricFamilies({ "web server": { "v1.2": 3 } });
+ * assert.equal(otlpName(family), "web_server.v1_2");
+ * ```
  */
 export function otlpName(family: MetricFamily): string {
   let name = "";
@@ -106,7 +115,22 @@ export function otlpName(family: MetricFamily): string {
   return name + family.name.replace(UNSAFE, "_");
 }
 
-/** Whether a `Sum` value goes as `asInt` (a safe integer) rather than `asDouble`. */
+/**
+ * Whether a `Sum` value goes as `asInt` (a safe integer) rather than
+ * `asDouble`; a gauge's always goes as `asDouble`.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { isIntPoint, type OtlpNumberMetric } from "./_mapping.ts";
+ * const sum: OtlpNumberMetric = { type: "sum", name: "n", unit: "", labelNames: [], points: [] };
+ * assert.deepEqual([isIntPoint(sum, 3), isIntPoint(sum, 0.5), isIntPoint({ ...sum, type: "gauge" }, 3)], [
+ *   true,
+ *   false,
+ *   false,
+ * ]);
+ * ```
+ */
 export function isIntPoint(metric: OtlpNumberMetric, value: number): boolean {
   return metric.type === "sum" && Number.isSafeInteger(value);
 }
@@ -169,6 +193,26 @@ function summaryOf(summary: Readonly<Record<string, number>>): SummaryValue {
  * out what `rules` forbid and `prunes` skip. Rules see each point's path:
  * the stat's, plus the dict key (`/web/byStatus/200`), and its value (a
  * number, or a distribution's or a rate's summary object).
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { collection, findNode, IntDictStat, metricFamilies, reset } from "@scales/core";
+ * import { mapFamilies } from "./_mapping.ts";
+ * reset();
+ * const web = collection("/web", IntDictStat("byStatus"));
+ * web.byStatus.inc("200", 5);
+ * web.byStatus.inc("404", 1);
+ * const { metrics, dataPoints } = mapFamilies(metricFamilies(findNode("/web")!), [
+ *   { allow: false, matches: (path) => path.endsWith("/404") },
+ * ]);
+ * assert.deepEqual([metrics[0].type, metrics[0].name, metrics[0].points, dataPoints], [
+ *   "sum",
+ *   "web.byStatus",
+ *   [{ labelValues: ["200"], value: 5 }],
+ *   1,
+ * ]);
+ * ```
  */
 export function mapFamilies(
   families: readonly MetricFamily[],

@@ -28,10 +28,33 @@ export type { PruneRule, StatRule } from "../push/rules.ts";
 export type { OtlpCompression, OtlpProtocol } from "./_config.ts";
 export type { AttributeValue } from "./_encoding.ts";
 
-/** The container path of the pushers' own stats. */
+/**
+ * The container path of the pushers' own stats (in the tree they push).
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { StatTree } from "@scales/core";
+ * import { OTLP_STATS_PATH, OtlpPusher } from "@scales/core/otlp";
+ * const tree = new StatTree();
+ * new OtlpPusher({ tree, endpoint: "http://127.0.0.1:4318/v1/metrics" });
+ * assert.equal((tree.getStats(OTLP_STATS_PATH) as { pushes: number }).pushes, 0);
+ * ```
+ */
 export const OTLP_STATS_PATH = "/scales/otlp";
 
-/** The instrumentation scope name of every metric the pushers send. */
+/**
+ * The instrumentation scope name of every metric the pushers send: how a
+ * backend tells them from the metrics of Deno's built-in telemetry or of
+ * the OpenTelemetry SDK.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { OTLP_SCOPE_NAME } from "@scales/core/otlp";
+ * assert.equal(OTLP_SCOPE_NAME, "@scales/core");
+ * ```
+ */
 export const OTLP_SCOPE_NAME = "@scales/core";
 
 /**
