@@ -64,6 +64,7 @@ export {
   type ErrorFamily,
   type FamilyBase,
   type GaugeFamily,
+  type KindFamily,
   METRIC_KINDS,
   metricFamilies,
   type MetricFamily,

@@ -120,54 +120,33 @@ export interface FamilyBase {
   readonly labelNames: readonly string[];
 }
 
+/** A family of kind `K` whose points hold values of type `V`. */
+export interface KindFamily<K extends MetricKind, V> extends FamilyBase {
+  /** Discriminant. */
+  readonly kind: K;
+  /** The values, one per set of label values. */
+  readonly points: readonly MetricPoint<V>[];
+}
+
 /** A count that only grows (`IntStat`, `IntDictStat`). */
-export interface CounterFamily extends FamilyBase {
-  /** Discriminant. */
-  readonly kind: "counter";
-  /** The values. */
-  readonly points: readonly MetricPoint<number>[];
-}
+export type CounterFamily = KindFamily<"counter", number>;
 
-/** A number that goes up and down. */
-export interface GaugeFamily extends FamilyBase {
-  /** Discriminant. */
-  readonly kind: "gauge";
-  /** The values; booleans are 1 and 0. */
-  readonly points: readonly MetricPoint<number>[];
-}
+/** A number that goes up and down; booleans are 1 and 0. */
+export type GaugeFamily = KindFamily<"gauge", number>;
 
-/** Distributions (`PmfStat`, `NamedPmfDictStat`). */
-export interface DistributionFamily extends FamilyBase {
-  /** Discriminant. */
-  readonly kind: "distribution";
-  /** The values. */
-  readonly points: readonly MetricPoint<Distribution>[];
-}
+/** Distributions (`PmfStat`, `PmfAggregationStat`, `NamedPmfDictStat`). */
+export type DistributionFamily = KindFamily<"distribution", Distribution>;
 
 /** Rates of an event (`MeterStat`, `MeterDictStat`). */
-export interface RateFamily extends FamilyBase {
-  /** Discriminant. */
-  readonly kind: "rate";
-  /** The values. */
-  readonly points: readonly MetricPoint<Rate>[];
-}
+export type RateFamily = KindFamily<"rate", Rate>;
 
 /** Strings (a `Stat` holding text, `StringDictStat`): no number to export. */
-export interface TextFamily extends FamilyBase {
-  /** Discriminant. */
-  readonly kind: "text";
-  /** The values. */
-  readonly points: readonly MetricPoint<string>[];
-}
+export type TextFamily = KindFamily<"text", string>;
 
-/** A stat whose value could not be read (a gauge function that threw). */
-export interface ErrorFamily extends FamilyBase {
-  /** Discriminant. */
-  readonly kind: "error";
+/** A stat whose value could not be read (a gauge function that threw); it has no points. */
+export interface ErrorFamily extends KindFamily<"error", never> {
   /** The error marker, such as `<error: disk gone>`. */
   readonly message: string;
-  /** Always empty. */
-  readonly points: readonly MetricPoint<never>[];
 }
 
 /** A typed metric family: what every output format consumes. */
