@@ -17,7 +17,26 @@ const VARINT = 0;
 const FIXED64 = 1;
 const LENGTH_DELIMITED = 2;
 
-/** Writes protobuf into a growing `Uint8Array`. */
+/**
+ * Writes protobuf into a growing `Uint8Array`.
+ *
+ * @example A message with a string, a nested message and a fixed64
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { ProtobufWriter } from "./_protobuf.ts";
+ * const w = new ProtobufWriter(16);
+ * w.stringField(1, "hi");
+ * const nested = w.begin(2);
+ * w.uintField(1, 300);
+ * w.end(nested);
+ * w.fixed64Field(3, 2 ** 32 + 1);
+ * assert.deepEqual([...w.bytes()], [
+ *   0x0a, 2, 0x68, 0x69, // field 1: "hi"
+ *   0x12, 3, 0x08, 0xac, 0x02, // field 2: { field 1: 300 }
+ *   0x19, 1, 0, 0, 0, 1, 0, 0, 0, // field 3: fixed64 2^32 + 1, little-endian
+ * ]);
+ * ```
+ */
 export class ProtobufWriter {
   #buffer: Uint8Array<ArrayBuffer>;
   #view: DataView;
