@@ -114,3 +114,4 @@ export {
 export * from "./http/mod.ts";
 export * from "./graphite/mod.ts";
 export * from "./forensics/mod.ts";
+export * from "./otlp/mod.ts";

@@ -27,7 +27,7 @@ import { PERCENTILES } from "../src/pmf.ts";
 import type { Snapshot } from "../src/stat.ts";
 import type { StatNode } from "../src/tree.ts";
 import { PrometheusNames } from "./_prometheus_names.ts";
-import { ProtobufWriter } from "./_protobuf_writer.ts";
+import { ProtobufWriter } from "../src/_protobuf.ts";
 
 /** The `Content-Type` of the delimited Prometheus protobuf format. */
 export const PROMETHEUS_PROTOBUF_CONTENT_TYPE =

@@ -112,9 +112,18 @@ export function npmPackageJson(config: DenoJson, entries: EntryPoint[]): Record<
     version: config.version,
     description: config.description ??
       "An in-process stat tree for servers: counters, gauges, timers and meters, " +
-        "browsable over HTTP and pushed to Graphite.",
+        "browsable over HTTP and pushed to Graphite or OpenTelemetry (OTLP).",
     license: config.license ?? "Apache-2.0",
-    keywords: ["metrics", "stats", "graphite", "monitoring", "deno", "node"],
+    keywords: [
+      "metrics",
+      "stats",
+      "graphite",
+      "opentelemetry",
+      "otlp",
+      "monitoring",
+      "deno",
+      "node",
+    ],
     type: "module",
     main: compiled(entries.find((e) => e.key === ".")?.source ?? entries[0].source, ".js"),
     types: compiled(entries.find((e) => e.key === ".")?.source ?? entries[0].source, ".d.ts"),
