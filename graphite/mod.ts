@@ -28,3 +28,4 @@ export {
 } from "./pusher.ts";
 export { GraphitePeriodicPusher, type GraphitePeriodicPusherOptions } from "./periodic.ts";
 export { sanitizeSegment } from "./_format.ts";
+export { RuledPusher } from "../push/ruled_pusher.ts";

@@ -11,7 +11,7 @@ import type { Snapshot } from "../src/stat.ts";
 import { defaultTree, type StatTree } from "../src/tree.ts";
 import { checkPositive } from "../push/options.ts";
 import { PushPipeline } from "../push/pipeline.ts";
-import { type PruneRule, PushRules, type StatRule } from "../push/rules.ts";
+import { RuledPusher, rulesOf } from "../push/ruled_pusher.ts";
 import { TcpTransport } from "../push/tcp.ts";
 import { type GraphiteConnector, loadRuntime } from "./_connect.ts";
 import { formatSnapshot, sanitizePrefix, sanitizeSegment } from "./_format.ts";
@@ -85,13 +85,12 @@ export interface GraphitePusherOptions {
  * await pusher.push(); // true once delivered; false here: nothing listens on port 1
  * ```
  */
-export class GraphitePusher implements AsyncDisposable {
+export class GraphitePusher extends RuledPusher implements AsyncDisposable {
   /** The Graphite host. */
   readonly host: string;
   /** The Graphite plaintext port, usually 2003. */
   readonly port: number;
   #resolvedPrefix: string | undefined;
-  readonly #rules = new PushRules();
   readonly #clock: () => number;
   readonly #tree: StatTree;
   readonly #pipeline: PushPipeline<string>;
@@ -108,6 +107,7 @@ export class GraphitePusher implements AsyncDisposable {
    * @param options Queue bounds, timeouts, backoff and seams.
    */
   constructor(host: string, port: number, prefix?: string, options: GraphitePusherOptions = {}) {
+    super();
     if (typeof host !== "string" || host === "") {
       throw new TypeError(`Graphite host must be a non-empty string, got ${describeValue(host)}`);
     }
@@ -144,73 +144,6 @@ export class GraphitePusher implements AsyncDisposable {
       clock,
       random: options.random,
     });
-  }
-
-  /**
-   * Pushes the values whose stat path (such as `/web/latency/99percentile`)
-   * matches: a glob (`*` matches anything, `/` included; the leading `/` is
-   * optional) or a function of path and value. The newest matching rule wins.
-   *
-   * @example
-   * ```ts
-   * import { GraphitePusher } from "@scales/core/graphite";
-   * const pusher = new GraphitePusher("127.0.0.1", 2003, "app");
-   * pusher.forbid("web/*").allow("web/errors");
-   * ```
-   */
-  allow(rule: string | StatRule): this {
-    this.#rules.allow(rule);
-    return this;
-  }
-
-  /**
-   * Does not push the values whose stat path matches (see
-   * {@linkcode GraphitePusher.allow}). The newest matching rule wins.
-   *
-   * @example
-   * ```ts
-   * import { GraphitePusher } from "@scales/core/graphite";
-   * const pusher = new GraphitePusher("127.0.0.1", 2003, "app");
-   * pusher.forbid("*percentile").allow("*99percentile");
-   * pusher.forbid((_path, value) => value === 0);
-   * ```
-   */
-  forbid(rule: string | StatRule): this {
-    this.#rules.forbid(rule);
-    return this;
-  }
-
-  /**
-   * Skips a whole branch: the walk does not go below a container or dict
-   * whose path matches the glob or function. Cheaper than `forbid` for big
-   * branches.
-   *
-   * @example
-   * ```ts
-   * import { GraphitePusher } from "@scales/core/graphite";
-   * const pusher = new GraphitePusher("127.0.0.1", 2003, "app");
-   * pusher.prune("web/byPath");
-   * ```
-   */
-  prune(rule: string | PruneRule): this {
-    this.#rules.prune(rule);
-    return this;
-  }
-
-  /**
-   * Does not push anything at or below the stat path `prefix`, such as
-   * `/web/byPath`: the simple form of {@linkcode GraphitePusher.prune}.
-   *
-   * @example
-   * ```ts
-   * import { GraphitePusher } from "@scales/core/graphite";
-   * const pusher = new GraphitePusher("127.0.0.1", 2003, "app");
-   * pusher.doNotLog("/web/byPath");
-   * ```
-   */
-  doNotLog(prefix: string): this {
-    this.#rules.doNotLog(prefix);
-    return this;
   }
 
   /** Pushes waiting to be sent (queued and being written). */
@@ -269,8 +202,8 @@ export class GraphitePusher implements AsyncDisposable {
       snapshot ?? this.#tree.getStats() ?? {},
       await this.prefix(),
       timestamp,
-      this.#rules.rules,
-      this.#rules.pruneRules,
+      rulesOf(this).rules,
+      rulesOf(this).pruneRules,
     ).text;
   }
 
@@ -285,7 +218,7 @@ export class GraphitePusher implements AsyncDisposable {
       const values: Snapshot = snapshot ?? this.#tree.getStats() ?? {};
       const prefix = await this.prefix();
       const timestamp = Math.floor(now / 1000);
-      const rules = this.#rules;
+      const rules = rulesOf(this);
       const formatted = formatSnapshot(values, prefix, timestamp, rules.rules, rules.pruneRules);
       return {
         payload: formatted.text,

@@ -31,3 +31,4 @@ export {
 } from "./pusher.ts";
 export { OtlpPeriodicPusher, type OtlpPeriodicPusherOptions } from "./periodic.ts";
 export type { OtlpConfig } from "./_config.ts";
+export { RuledPusher } from "../push/ruled_pusher.ts";

@@ -10,7 +10,7 @@
 import { metricFamilies } from "../src/model.ts";
 import { defaultTree, type StatTree } from "../src/tree.ts";
 import { PushPipeline } from "../push/pipeline.ts";
-import { type PruneRule, PushRules, type StatRule } from "../push/rules.ts";
+import { RuledPusher, rulesOf } from "../push/ruled_pusher.ts";
 import { runtime } from "../runtime/mod.ts";
 import {
   type OtlpCompression,
@@ -153,7 +153,7 @@ function processStartMs(): number {
  * assert.equal(pusher.queuedPushes, 1);
  * ```
  */
-export class OtlpPusher implements AsyncDisposable {
+export class OtlpPusher extends RuledPusher implements AsyncDisposable {
   /** The metrics URL. */
   readonly endpoint: string;
   /** The wire format. */
@@ -161,7 +161,6 @@ export class OtlpPusher implements AsyncDisposable {
   /** The settings in force: options, then environment variables, then defaults. */
   readonly config: OtlpConfig;
   readonly #tree: StatTree;
-  readonly #rules = new PushRules();
   readonly #encoding: OtlpEncoding;
   readonly #clock: () => number;
   readonly #startNs: bigint;
@@ -174,6 +173,7 @@ export class OtlpPusher implements AsyncDisposable {
    * @param options Endpoint, protocol, resource, tree, queue bounds and seams.
    */
   constructor(options: OtlpPusherOptions = {}) {
+    super();
     const env = options.env ?? ((name: string) => runtime().env(name));
     this.config = resolveConfig(options, env);
     this.endpoint = this.config.endpoint;
@@ -206,73 +206,6 @@ export class OtlpPusher implements AsyncDisposable {
     });
   }
 
-  /**
-   * Pushes the points whose path matches: the stat's path (such as
-   * `/web/latency`), plus the dict key for a dict stat
-   * (`/web/byStatus/200`); a glob (`*` matches anything, `/` included; the
-   * leading `/` is optional) or a function of path and value. The newest
-   * matching rule wins.
-   *
-   * @example
-   * ```ts
-   * import { OtlpPusher } from "@scales/core/otlp";
-   * const pusher = new OtlpPusher({ endpoint: "http://127.0.0.1:4318/v1/metrics" });
-   * pusher.forbid("web/*").allow("web/errors");
-   * ```
-   */
-  allow(rule: string | StatRule): this {
-    this.#rules.allow(rule);
-    return this;
-  }
-
-  /**
-   * Does not push the points whose path matches (see
-   * {@linkcode OtlpPusher.allow}). The newest matching rule wins.
-   *
-   * @example
-   * ```ts
-   * import { OtlpPusher } from "@scales/core/otlp";
-   * const pusher = new OtlpPusher({ endpoint: "http://127.0.0.1:4318/v1/metrics" });
-   * pusher.forbid("scales/*");
-   * ```
-   */
-  forbid(rule: string | StatRule): this {
-    this.#rules.forbid(rule);
-    return this;
-  }
-
-  /**
-   * Skips a whole branch: nothing at or below a container, stat or dict key
-   * whose path matches is pushed.
-   *
-   * @example
-   * ```ts
-   * import { OtlpPusher } from "@scales/core/otlp";
-   * const pusher = new OtlpPusher({ endpoint: "http://127.0.0.1:4318/v1/metrics" });
-   * pusher.prune("web/byPath");
-   * ```
-   */
-  prune(rule: string | PruneRule): this {
-    this.#rules.prune(rule);
-    return this;
-  }
-
-  /**
-   * Does not push anything at or below the stat path `prefix`, such as
-   * `/web/byPath`: the simple form of {@linkcode OtlpPusher.prune}.
-   *
-   * @example
-   * ```ts
-   * import { OtlpPusher } from "@scales/core/otlp";
-   * const pusher = new OtlpPusher({ endpoint: "http://127.0.0.1:4318/v1/metrics" });
-   * pusher.doNotLog("/web/byPath");
-   * ```
-   */
-  doNotLog(prefix: string): this {
-    this.#rules.doNotLog(prefix);
-    return this;
-  }
-
   /** Pushes waiting to be sent (queued and being sent). */
   get queuedPushes(): number {
     return this.#pipeline.queuedPushes;
@@ -289,7 +222,7 @@ export class OtlpPusher implements AsyncDisposable {
   }
 
   #map(): MappedPush {
-    const rules = this.#rules;
+    const rules = rulesOf(this);
     return mapFamilies(metricFamilies(this.#tree.root), rules.rules, rules.pruneRules);
   }
 
