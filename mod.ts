@@ -26,7 +26,7 @@ export type {
   StatSpec,
   StatValueOf,
 } from "./src/stat.ts";
-export { withMetricName } from "./src/stat.ts";
+export { type StatUnit, withMetricName, withUnit } from "./src/stat.ts";
 export { DoubleStat, type GaugeValue, IntStat, Stat } from "./src/basic_stats.ts";
 export {
   type AutoDeleteOptions,
@@ -74,6 +74,16 @@ export {
   type TextFamily,
 } from "./src/model.ts";
 export type { BucketRun, ExponentialHistogramData } from "./src/exponential_histogram.ts";
+export {
+  Counter,
+  Gauge,
+  type Labelled,
+  LabelledCounterStat,
+  LabelledGaugeStat,
+  LabelledPmfStat,
+  type LabelledStatOptions,
+  type LabelValues,
+} from "./src/labelled_stats.ts";
 export {
   type MeterDict,
   MeterDictStat,

@@ -16,6 +16,13 @@
  * | `pmf`, `pmfDict` | `distribution` (summary fields, and buckets when the stat keeps them) | `key` for the dict |
  * | `meter`, `meterDict` | `rate` (count and rates) | `key` for the dict |
  *
+ * A labelled stat (`LabelledCounterStat`, …) is a dict whose cell names its
+ * dimensions (`labelNames`): its snapshot nests one level per name, and its
+ * points carry one label value per name. A stat declared `withUnit(…,
+ * "milliseconds")` is converted here, once, to seconds (its `unit` is
+ * `"seconds"`; a distribution's `count` is not scaled, and it carries no
+ * buckets).
+ *
  * A stat that failed to read is an `error` family; `null` values are left
  * out. A plain snapshot (no tree) has no kinds: each nested object is a
  * container and each leaf a `gauge` or `text` family.
@@ -27,7 +34,7 @@ import type { ExponentialHistogramData } from "./exponential_histogram.ts";
 import type { MeterSnapshot, RateField } from "./meter.ts";
 import { joinPath } from "./path.ts";
 import type { PmfSnapshot } from "./pmf.ts";
-import type { Snapshot, SnapshotValue, StatCell, StatKind } from "./stat.ts";
+import type { Snapshot, SnapshotValue, StatCell, StatKind, StatUnit } from "./stat.ts";
 import { isErrorMarker, readCell, StatNode } from "./tree.ts";
 
 /** What a family is, which decides how each format writes it. */
@@ -110,7 +117,10 @@ export interface FamilyBase {
   readonly unit: string;
   /** One line describing the stat: its path and factory, such as `/web/latency (PmfStat)`. */
   readonly help: string;
-  /** The names of the labels every point carries: `[]`, or `["key"]` for a dict stat. */
+  /**
+   * The names of the labels every point carries: `[]`, `["key"]` for a dict
+   * stat, or a labelled stat's `labelNames`.
+   */
   readonly labelNames: readonly string[];
 }
 
@@ -208,6 +218,41 @@ function numericFields(value: Readonly<Record<string, SnapshotValue>>): Record<s
   return out;
 }
 
+/** The unit a family reports for a stat's declared unit: milliseconds are exported as seconds. */
+function baseUnit(unit: StatUnit): string {
+  return unit === "milliseconds" ? "seconds" : unit;
+}
+
+/**
+ * A distribution's summary fields, scaled to the base unit: every field but
+ * `count` is a value in the stat's unit.
+ */
+function summaryFields(
+  value: Readonly<Record<string, SnapshotValue>>,
+  scale: number,
+): Record<string, number> {
+  const out = numericFields(value);
+  if (scale !== 1) { for (const field in out) if (field !== "count") out[field] *= scale; }
+  return out;
+}
+
+/**
+ * Calls `visit` for every leaf of a snapshot nested `depth` levels deep (a
+ * dict stat: 1; a labelled stat: one per label), with the keys on the way.
+ */
+function forEachPoint(
+  value: Readonly<Record<string, SnapshotValue>>,
+  depth: number,
+  above: readonly string[],
+  visit: (labelValues: readonly string[], leaf: SnapshotValue) => void,
+): void {
+  for (const key in value) {
+    const v = value[key];
+    if (depth <= 1) visit([...above, key], v);
+    else if (isEntries(v)) forEachPoint(v, depth - 1, [...above, key], visit);
+  }
+}
+
 function histogramOf(
   cell: StatCell,
   key: string | undefined,
@@ -227,6 +272,8 @@ class Collector {
   cell(cell: StatCell, container: readonly string[], nodePath: string, value: SnapshotValue): void {
     const path = joinPath(nodePath, cell.name);
     const metricName = cell.metricName;
+    const scale = cell.unit === "milliseconds" ? 0.001 : 1;
+    const labelNames = cell.labelNames ?? KEY_LABEL;
     const base = {
       container,
       name: cell.name,
@@ -234,7 +281,7 @@ class Collector {
       metricName,
       statKind: cell.kind,
       type: cell.type,
-      unit: unitOf(metricName ?? cell.name),
+      unit: cell.unit === undefined ? unitOf(metricName ?? cell.name) : baseUnit(cell.unit),
       help: `${path} (${cell.type})`,
     };
     if (typeof value === "string" && isErrorMarker(value)) {
@@ -256,7 +303,7 @@ class Collector {
           ...base,
           kind: "counter",
           labelNames: NO_LABELS,
-          points: [{ labelValues: NO_LABELS, value: n }],
+          points: [{ labelValues: NO_LABELS, value: n * scale }],
         });
         return;
       }
@@ -277,7 +324,7 @@ class Collector {
           ...base,
           kind: "gauge",
           labelNames: NO_LABELS,
-          points: [{ labelValues: NO_LABELS, value: n }],
+          points: [{ labelValues: NO_LABELS, value: typeof value === "number" ? n * scale : n }],
         });
         return;
       }
@@ -285,14 +332,14 @@ class Collector {
       case "gaugeDict": {
         if (!isEntries(value)) return;
         const points: MetricPoint<number>[] = [];
-        for (const key in value) {
-          const n = numberOf(value[key]);
-          if (n !== undefined) points.push({ labelValues: [key], value: n });
-        }
+        forEachPoint(value, labelNames.length, [], (labelValues, v) => {
+          const n = numberOf(v);
+          if (n !== undefined) points.push({ labelValues, value: n * scale });
+        });
         this.families.push({
           ...base,
           kind: kind === "counterDict" ? "counter" : "gauge",
-          labelNames: KEY_LABEL,
+          labelNames,
           points,
         });
         return;
@@ -300,11 +347,10 @@ class Collector {
       case "stringDict": {
         if (!isEntries(value)) return;
         const points: MetricPoint<string>[] = [];
-        for (const key in value) {
-          const v = value[key];
-          if (typeof v === "string") points.push({ labelValues: [key], value: v });
-        }
-        this.families.push({ ...base, kind: "text", labelNames: KEY_LABEL, points });
+        forEachPoint(value, labelNames.length, [], (labelValues, v) => {
+          if (typeof v === "string") points.push({ labelValues, value: v });
+        });
+        this.families.push({ ...base, kind: "text", labelNames, points });
         return;
       }
       case "pmf": {
@@ -315,7 +361,10 @@ class Collector {
           labelNames: NO_LABELS,
           points: [{
             labelValues: NO_LABELS,
-            value: { summary: numericFields(value), histogram: histogramOf(cell, undefined) },
+            value: {
+              summary: summaryFields(value, scale),
+              histogram: scale === 1 ? histogramOf(cell, undefined) : undefined,
+            },
           }],
         });
         return;
@@ -323,15 +372,18 @@ class Collector {
       case "pmfDict": {
         if (!isEntries(value)) return;
         const points: MetricPoint<Distribution>[] = [];
-        for (const key in value) {
-          const v = value[key];
-          if (!isEntries(v)) continue;
+        const single = labelNames.length === 1 && scale === 1;
+        forEachPoint(value, labelNames.length, [], (labelValues, v) => {
+          if (!isEntries(v)) return;
           points.push({
-            labelValues: [key],
-            value: { summary: numericFields(v), histogram: histogramOf(cell, key) },
+            labelValues,
+            value: {
+              summary: summaryFields(v, scale),
+              histogram: single ? histogramOf(cell, labelValues[0]) : undefined,
+            },
           });
-        }
-        this.families.push({ ...base, kind: "distribution", labelNames: KEY_LABEL, points });
+        });
+        this.families.push({ ...base, kind: "distribution", labelNames, points });
         return;
       }
       case "meter": {
@@ -347,11 +399,10 @@ class Collector {
       case "meterDict": {
         if (!isEntries(value)) return;
         const points: MetricPoint<Rate>[] = [];
-        for (const key in value) {
-          const v = value[key];
-          if (isEntries(v)) points.push({ labelValues: [key], value: numericFields(v) });
-        }
-        this.families.push({ ...base, kind: "rate", labelNames: KEY_LABEL, points });
+        forEachPoint(value, labelNames.length, [], (labelValues, v) => {
+          if (isEntries(v)) points.push({ labelValues, value: numericFields(v) });
+        });
+        this.families.push({ ...base, kind: "rate", labelNames, points });
         return;
       }
       default: {
