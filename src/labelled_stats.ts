@@ -161,14 +161,13 @@ class LabelledCell<T> implements StatCell<Labelled<T>> {
   ) {
     this.#depth = labelNames.length;
     this.#where = joinPath(context.path, name);
-    const cell = this;
+    const entry = (values: readonly string[]) => this.entry(values);
+    const size = () => this.#size;
     this.view = {
       labelNames,
-      labels(...values: string[]): T {
-        return cell.entry(values);
-      },
+      labels: (...values: string[]): T => entry(values),
       get size() {
-        return cell.#size;
+        return size();
       },
     };
   }
