@@ -121,3 +121,4 @@ export {
 export * from "./http/mod.ts";
 export * from "./graphite/mod.ts";
 export * from "./forensics/mod.ts";
+export * from "./instrument/mod.ts";
