@@ -49,6 +49,7 @@ export {
   type PercentileField,
   PERCENTILES,
   Pmf,
+  type PmfAggregate,
   PmfAggregationStat,
   type PmfOptions,
   type PmfSnapshot,

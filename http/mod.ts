@@ -34,6 +34,7 @@ export {
   type StatsHandlerOptions,
   type ViewerFormat,
 } from "./handler.ts";
+export { VIEWER_FORMATS } from "./_viewer_formats.ts";
 export {
   type ListenAddr,
   serveInBackground,
@@ -57,3 +58,19 @@ export {
 export type { Aggregator, Snapshot, SnapshotValue, StatCell, StatKind } from "../src/stat.ts";
 export type { StatNode } from "../src/tree.ts";
 export { type NodeRequestLike, type NodeResponseLike, toNodeListener } from "./node_listener.ts";
+export {
+  formatOpenMetricsText,
+  OPENMETRICS_CONTENT_TYPE,
+  toOpenMetricsText,
+} from "./openmetrics.ts";
+export {
+  formatPrometheusProtobuf,
+  PROMETHEUS_PROTOBUF_CONTENT_TYPE,
+  toPrometheusProtobuf,
+} from "./prometheus_protobuf.ts";
+export {
+  type Exposition,
+  type ExpositionFormat,
+  negotiateExposition,
+  renderExposition,
+} from "./exposition.ts";

@@ -7,6 +7,7 @@
  */
 
 import { checkMaxKeys, type DictStatOptions, OVERFLOW_KEY, warnKeyCap } from "./dict_stats.ts";
+import type { ExponentialHistogramData } from "./exponential_histogram.ts";
 import { describeValue } from "./log.ts";
 import { Meter } from "./meter.ts";
 import { joinPath } from "./path.ts";
@@ -102,6 +103,12 @@ class KeyedCell<T extends Pmf | Meter> implements StatCell<Record<string, T>> {
         describeValue(value)
       }`,
     );
+  }
+
+  /** The all-time buckets of the distribution under `key` (none for meters). */
+  histogram(key?: string): ExponentialHistogramData | undefined {
+    const item = key === undefined ? undefined : this.entries.get(key);
+    return item instanceof Pmf ? item.exponentialHistogram() : undefined;
   }
 
   snapshot(): SnapshotValue {

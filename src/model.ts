@@ -34,7 +34,14 @@ import type { ExponentialHistogramData } from "./exponential_histogram.ts";
 import type { MeterSnapshot, RateField } from "./meter.ts";
 import { joinPath } from "./path.ts";
 import type { PmfSnapshot } from "./pmf.ts";
-import type { Snapshot, SnapshotValue, StatCell, StatKind, StatUnit } from "./stat.ts";
+import {
+  ownSnapshotValue,
+  type Snapshot,
+  type SnapshotValue,
+  type StatCell,
+  type StatKind,
+  type StatUnit,
+} from "./stat.ts";
 import { isErrorMarker, readCell, StatNode } from "./tree.ts";
 
 /** What a family is, which decides how each format writes it. */
@@ -417,15 +424,15 @@ class Collector {
       let value: SnapshotValue | undefined;
       if (snapshot === undefined) value = readCell(cell, node);
       else {
-        if (!Object.hasOwn(snapshot, name)) continue;
-        value = snapshot[name];
+        value = ownSnapshotValue(snapshot, name);
+        if (value === undefined) continue;
       }
       this.cell(cell, container, node.path, value);
     }
     for (const [name, child] of node.children) {
       let childSnapshot: Snapshot | undefined;
       if (snapshot !== undefined) {
-        const v = Object.hasOwn(snapshot, name) ? snapshot[name] : undefined;
+        const v = ownSnapshotValue(snapshot, name);
         if (!isEntries(v)) continue;
         childSnapshot = v as Snapshot;
       }
