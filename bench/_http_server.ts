@@ -4,8 +4,9 @@
  * route templates, answering "hello", and `GET /metrics` where the variant
  * has one; it prints `ready` once listening.
  *
- * Variants: `deno-bare`, `deno-instrument`, `deno-instrument-body` (reads
- * `response.body` as a streaming check would), `hono-bare`, `hono-scales`,
+ * Variants: `deno-bare`, `deno-instrument`, `deno-instrument-noinfo` (without
+ * `Deno.serve`'s `info`, so without waiting for `completed`),
+ * `deno-instrument-body` (reads `response.body` as a streaming check would), `hono-bare`, `hono-scales`,
  * `hono-peer` (@hono/prometheus). Express runs on Node: `_express_server.mjs`.
  *
  * @module
@@ -42,21 +43,19 @@ async function main(): Promise<void> {
     const handler = (_request: Request) => new Response("hello");
     let served: (request: Request, info: unknown) => Response | Promise<Response> = handler;
     if (variant !== "deno-bare") {
-      const { instrument, statsHandler } = await scales();
-      const metrics = statsHandler({ prefix: "/status/" });
-      const inner = (request: Request) => {
-        if (request.url.endsWith("/metrics")) return metrics(request);
-        const response = handler(request);
-        if (variant === "deno-instrument-body") void response.body;
-        return response;
-      };
-      served = instrument(inner, {
-        route: (request: Request) => {
-          const path = new URL(request.url).pathname;
-          const slash = path.indexOf("/", 1);
-          return slash === -1 ? path : path.slice(0, slash) + "/:id";
-        },
-      });
+      const { instrument } = await scales();
+      const wrapped = instrument(
+        variant === "deno-instrument-body"
+          ? (request: Request) => {
+            const response = handler(request);
+            void response.body;
+            return response;
+          }
+          : handler,
+      );
+      served = variant === "deno-instrument-noinfo"
+        ? (request: Request) => wrapped(request, {})
+        : wrapped;
     }
     deno!.serve({ port, hostname: "127.0.0.1", onListen: ready }, served);
     return;

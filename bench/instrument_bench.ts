@@ -51,7 +51,12 @@ function start(variant: string): Promise<Server> {
   const port = nextPort++;
   const node = variant.startsWith("express-");
   const child: ChildProcess = node
-    ? spawn("node", [join(ROOT, "bench/_express_server.mjs"), variant, String(port), String(ROUTES)])
+    ? spawn("node", [
+      join(ROOT, "bench/_express_server.mjs"),
+      variant,
+      String(port),
+      String(ROUTES),
+    ])
     : spawn(Deno.execPath(), [
       "run",
       "-A",
@@ -116,8 +121,11 @@ async function metricsTime(variant: string): Promise<{ ms: number; bytes: number
   try {
     for (let i = 0; i < 10_000; i += 50) {
       await Promise.all(
-        Array.from({ length: 50 }, (_, j) =>
-          fetch(`${server.url}/r${(i + j) % ROUTES}/${i + j}`).then((r) => r.arrayBuffer())),
+        Array.from(
+          { length: 50 },
+          (_, j) =>
+            fetch(`${server.url}/r${(i + j) % ROUTES}/${i + j}`).then((r) => r.arrayBuffer()),
+        ),
       );
     }
     const times: number[] = [];
@@ -141,7 +149,8 @@ async function memory(): Promise<{ after1k: number; after1m: number; keys: numbe
   const tree = new StatTree();
   const handler = instrument(() => new Response(null, { status: 204 }), {
     tree,
-    route: (request) => new URL(request.url).pathname.startsWith("/users/") ? "/users/:id" : undefined,
+    route: (request) =>
+      new URL(request.url).pathname.startsWith("/users/") ? "/users/:id" : undefined,
   });
   const size = () => JSON.stringify(tree.getStats("/http/server")).length;
   let after1k = 0;
@@ -160,7 +169,13 @@ const line = (s: string) => {
   report.push(s);
 };
 
-const deno = await throughput(["deno-bare", "deno-instrument", "deno-instrument-body"]);
+const only = args.includes("--deno-only");
+const deno = await throughput([
+  "deno-bare",
+  "deno-instrument",
+  "deno-instrument-noinfo",
+  "deno-instrument-body",
+]);
 line(`Deno.serve bare            ${deno["deno-bare"].toFixed(0)} req/s`);
 line(
   `Deno.serve + instrument    ${deno["deno-instrument"].toFixed(0)} req/s (${
@@ -168,18 +183,40 @@ line(
   }%)`,
 );
 line(
+  `Deno.serve + instrument, no info ${deno["deno-instrument-noinfo"].toFixed(0)} req/s (${
+    (100 * deno["deno-instrument-noinfo"] / deno["deno-bare"]).toFixed(1)
+  }%)`,
+);
+if (only) Deno.exit(0);
+line(
   `Deno.serve + instrument, body read ${deno["deno-instrument-body"].toFixed(0)} req/s (${
     (100 * deno["deno-instrument-body"] / deno["deno-bare"]).toFixed(1)
   }%)`,
 );
 const hono = await throughput(["hono-bare", "hono-scales", "hono-peer"]);
 line(`Hono bare                  ${hono["hono-bare"].toFixed(0)} req/s`);
-line(`Hono + honoStats           ${hono["hono-scales"].toFixed(0)} req/s (${(100 * hono["hono-scales"] / hono["hono-bare"]).toFixed(1)}%)`);
-line(`Hono + @hono/prometheus    ${hono["hono-peer"].toFixed(0)} req/s (${(100 * hono["hono-peer"] / hono["hono-bare"]).toFixed(1)}%)`);
+line(
+  `Hono + honoStats           ${hono["hono-scales"].toFixed(0)} req/s (${
+    (100 * hono["hono-scales"] / hono["hono-bare"]).toFixed(1)
+  }%)`,
+);
+line(
+  `Hono + @hono/prometheus    ${hono["hono-peer"].toFixed(0)} req/s (${
+    (100 * hono["hono-peer"] / hono["hono-bare"]).toFixed(1)
+  }%)`,
+);
 const express = await throughput(["express-bare", "express-scales", "express-peer"]);
 line(`Express bare               ${express["express-bare"].toFixed(0)} req/s`);
-line(`Express + expressStats     ${express["express-scales"].toFixed(0)} req/s (${(100 * express["express-scales"] / express["express-bare"]).toFixed(1)}%)`);
-line(`Express + express-prom-bundle ${express["express-peer"].toFixed(0)} req/s (${(100 * express["express-peer"] / express["express-bare"]).toFixed(1)}%)`);
+line(
+  `Express + expressStats     ${express["express-scales"].toFixed(0)} req/s (${
+    (100 * express["express-scales"] / express["express-bare"]).toFixed(1)
+  }%)`,
+);
+line(
+  `Express + express-prom-bundle ${express["express-peer"].toFixed(0)} req/s (${
+    (100 * express["express-peer"] / express["express-bare"]).toFixed(1)
+  }%)`,
+);
 for (const v of ["hono-scales", "hono-peer", "express-scales", "express-peer"]) {
   const m = await metricsTime(v);
   line(`/metrics ${v.padEnd(16)} ${m.ms.toFixed(2)} ms (${m.bytes} bytes)`);

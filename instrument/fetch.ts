@@ -12,6 +12,7 @@ import {
   methodLabel,
   UNMATCHED_ROUTE,
 } from "./_recorder.ts";
+import { mayStream, trackBody } from "./_body.ts";
 
 /**
  * The part of a `URLPattern` that {@linkcode instrument} uses: `test` and
@@ -55,8 +56,8 @@ export type FetchHandler<I = unknown> = (
   info: I,
 ) => Response | Promise<Response>;
 
-function isUpgrade(response: Response): boolean {
-  if (response.status === 101) return true;
+/** Whether the response is a server-sent event stream, which stays open: not timed to its end. */
+export function isEventStream(response: Response): boolean {
   const type = response.headers.get("content-type");
   return type !== null && type.startsWith("text/event-stream");
 }
@@ -69,9 +70,14 @@ function isUpgrade(response: Response): boolean {
  * 500 (what `Deno.serve` answers) and re-thrown.
  *
  * What the duration measures: from the call until the response body has
- * been sent when the server says so (`Deno.serve` and `deno serve` pass
- * `info.completed`: a client that goes away first counts as aborted, with
- * the duration until then), else until the `Response` is returned (Bun).
+ * been sent, where the server says so (`Deno.serve` and `deno serve` pass
+ * `info.completed`), else until the `Response` is returned (Bun). A body
+ * that is sent at once (a string, bytes, JSON, none) ends with the
+ * handler's return; a streamed body (a `ReadableStream`, a `Blob`) is
+ * passed through a stream that notes its end (the same chunks; the
+ * `Response` object is a new one with the same status and headers), and
+ * its duration ends when `completed` settles: a client that went away
+ * before the end counts as aborted, with the duration until then.
  * WebSocket upgrades (status 101) and server-sent events
  * (`text/event-stream`) are counted until the `Response` is returned, not
  * timed for as long as they stay open.
@@ -116,15 +122,24 @@ export function instrument<I>(
     requestBytes: number | undefined,
     info: I,
   ): Response => {
+    let sent = response;
     try {
       const status = response.status;
       const responseBytes = contentLength(response.headers.get("content-length"));
       const completed = (info as ServeInfo | undefined)?.completed;
-      if (completed === undefined || isUpgrade(response)) {
+      if (
+        !(completed instanceof Promise) || status === 101 || !mayStream(response) ||
+        isEventStream(response)
+      ) {
         recorder.finish(method, route, status, started, requestBytes, responseBytes);
       } else {
+        const tracked = trackBody(response);
+        if (tracked !== undefined) sent = tracked.response;
         completed.then(
-          () => recorder.finish(method, route, status, started, requestBytes, responseBytes),
+          () => {
+            if (tracked !== undefined && !tracked.ended()) recorder.aborted(method, route);
+            recorder.finish(method, route, status, started, requestBytes, responseBytes);
+          },
           () => {
             recorder.aborted(method, route);
             recorder.finish(method, route, status, started, requestBytes, responseBytes);
@@ -134,7 +149,7 @@ export function instrument<I>(
     } catch {
       // Not a Response: the server reports it; nothing to record.
     }
-    return response;
+    return sent;
   };
 
   const failed = (method: string, route: string, started: number, requestBytes?: number) => {

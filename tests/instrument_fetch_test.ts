@@ -22,8 +22,9 @@ interface DenoLike {
 }
 const deno = (globalThis as { Deno?: DenoLike }).Deno;
 const needsDeno = deno === undefined && "needs Deno.serve";
-const URLPatternClass = (globalThis as { URLPattern?: new (init: { pathname: string }) => RoutePattern })
-  .URLPattern;
+const URLPatternClass =
+  (globalThis as { URLPattern?: new (init: { pathname: string }) => RoutePattern })
+    .URLPattern;
 const needsURLPattern = URLPatternClass === undefined && "needs URLPattern";
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
