@@ -12,7 +12,8 @@ import {
   methodLabel,
   UNMATCHED_ROUTE,
 } from "./_recorder.ts";
-import type { ServeInfo } from "./fetch.ts";
+import { isEventStream, type ServeInfo } from "./fetch.ts";
+import { mayStream, trackBody, type TrackedBody } from "./_body.ts";
 
 /** One of Hono's matched routes (`c.req.matchedRoutes`). */
 export interface HonoRoute {
@@ -31,8 +32,8 @@ export interface HonoContext {
     readonly matchedRoutes: readonly HonoRoute[];
     readonly routeIndex: number;
   };
-  /** The response, once the handlers ran. */
-  readonly res: Response;
+  /** The response, once the handlers ran (replaced by one that tracks a streamed body). */
+  res: Response;
   /** The error a handler threw, which Hono turned into a response. */
   readonly error?: unknown;
   /** What the server passed beside the request: `Deno.serve`'s info on Deno. */
@@ -44,6 +45,14 @@ export type HonoMiddleware = (c: HonoContext, next: () => Promise<void>) => Prom
 
 /** The template of the route that answered, or `"(unmatched)"` when Hono's not-found handler did. */
 function routeOf(c: HonoContext): string {
+  try {
+    return answeredRoute(c);
+  } catch {
+    return UNMATCHED_ROUTE; // an unexpected context shape
+  }
+}
+
+function answeredRoute(c: HonoContext): string {
   const routes = c.req.matchedRoutes;
   const answered = routes[c.req.routeIndex];
   if (answered === undefined) return UNMATCHED_ROUTE;
@@ -80,35 +89,43 @@ export function honoStats(options: InstrumentOptions = {}): HonoMiddleware {
       await next();
       threw = false;
     } finally {
-      let route = UNMATCHED_ROUTE;
+      const route = routeOf(c);
       let status = 500;
       let requestBytes: number | undefined;
       let responseBytes: number | undefined;
       let completed: Promise<void> | undefined;
-      let upgrade = false;
+      let tracked: TrackedBody | undefined;
       try {
-        route = routeOf(c);
+        if (method !== "GET" && method !== "HEAD") {
+          requestBytes = contentLength(c.req.raw.headers.get("content-length"));
+        }
         if (!threw) {
           const response = c.res;
           status = response.status;
           responseBytes = contentLength(response.headers.get("content-length"));
-          const type = response.headers.get("content-type");
-          upgrade = status === 101 || (type !== null && type.startsWith("text/event-stream"));
+          const env = c.env as ServeInfo | undefined;
+          const pending = typeof env === "object" && env !== null ? env.completed : undefined;
+          if (
+            pending instanceof Promise && status !== 101 && mayStream(response) &&
+            !isEventStream(response)
+          ) {
+            completed = pending;
+            tracked = trackBody(response);
+            if (tracked !== undefined) c.res = tracked.response;
+          }
         }
-        if (method !== "GET" && method !== "HEAD") {
-          requestBytes = contentLength(c.req.raw.headers.get("content-length"));
-        }
-        const env = c.env as ServeInfo | undefined;
-        completed = typeof env === "object" && env !== null ? env.completed : undefined;
       } catch {
         // An unexpected context shape: record what is known.
       }
       if (threw || c.error !== undefined) recorder.error(method, route);
-      if (completed === undefined || upgrade || threw || !(completed instanceof Promise)) {
+      if (completed === undefined) {
         recorder.finish(method, route, status, started, requestBytes, responseBytes);
       } else {
         completed.then(
-          () => recorder.finish(method, route, status, started, requestBytes, responseBytes),
+          () => {
+            if (tracked !== undefined && !tracked.ended()) recorder.aborted(method, route);
+            recorder.finish(method, route, status, started, requestBytes, responseBytes);
+          },
           () => {
             recorder.aborted(method, route);
             recorder.finish(method, route, status, started, requestBytes, responseBytes);
