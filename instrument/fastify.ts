@@ -26,6 +26,8 @@ export interface FastifyRequestLike {
 
 /** The parts of a Fastify reply that {@linkcode fastifyStats} reads. */
 export interface FastifyReplyLike {
+  /** A header Fastify set (Fastify writes its headers past Node's `getHeader`). */
+  getHeader?(name: string): string | number | string[] | undefined;
   /** Node's response. */
   readonly raw: {
     readonly statusCode: number;
@@ -109,7 +111,9 @@ export const fastifyStats: FastifyStatsPlugin = Object.assign(
             if (method !== "GET" && method !== "HEAD") {
               requestBytes = contentLength(header(request.headers["content-length"]));
             }
-            responseBytes = contentLength(header(raw.getHeader("content-length")));
+            responseBytes = contentLength(
+              header(reply.getHeader?.("content-length") ?? raw.getHeader("content-length")),
+            );
           } catch {
             // An unexpected request shape: record what is known.
           }
