@@ -68,7 +68,7 @@ describe("oakStats", () => {
     const server = app(tree);
     const errors: unknown[] = [];
     server.addEventListener("error", (event) => {
-      errors.push(event.error);
+      errors.push((event as unknown as { error: unknown }).error);
     });
     assert.equal((await handle(server, "/api/boom")).status, 500);
     assert.equal((errors[0] as Error).message, "boom");
