@@ -15,7 +15,7 @@
  * | `requestDuration` (ms) | method, route, status | `http_server_request_duration_seconds` (summary, seconds) |
  * | `activeRequests` | method | `http_server_active_requests` (gauge) |
  * | `requestBodySize` (bytes, from `Content-Length`) | method, route | `http_server_request_body_size_bytes` |
- * | `responseBodySize` (bytes, from `Content-Length`) | method, route | `http_server_response_body_size_bytes` |
+ * | `responseBodySize` (bytes, from `Content-Length`; on `Deno.serve` only for streamed bodies) | method, route | `http_server_response_body_size_bytes` |
  * | `errors` (thrown or rejected) | method, route | `http_server_handler_errors_total` |
  * | `aborted` (client gone before the response was sent) | method, route | `http_server_aborted_requests_total` |
  *
