@@ -125,18 +125,18 @@ export function instrument<I>(
     let sent = response;
     try {
       const status = response.status;
+      if (status === 101 || !mayStream(response)) {
+        // An upgrade, or a body Deno sends at once: done now. Its headers are
+        // not read: that would cost Deno its fast path for such responses.
+        recorder.finish(method, route, status, started, requestBytes, undefined);
+        return response;
+      }
+      // Read only here: Deno makes `completed` on first access, at a cost.
       const completed = (info as ServeInfo | undefined)?.completed;
-      if (!(completed instanceof Promise)) {
-        const responseBytes = contentLength(response.headers.get("content-length"));
+      const responseBytes = contentLength(response.headers.get("content-length"));
+      if (!(completed instanceof Promise) || isEventStream(response)) {
         recorder.finish(method, route, status, started, requestBytes, responseBytes);
-      } else if (status === 101 || !mayStream(response)) {
-        // Sent at once, or an upgrade: done now. Reading the headers of a body
-        // Deno sends at once would cost it its fast path, so no size here.
-        recorder.finish(method, route, status, started, requestBytes, undefined);
-      } else if (isEventStream(response)) {
-        recorder.finish(method, route, status, started, requestBytes, undefined);
       } else {
-        const responseBytes = contentLength(response.headers.get("content-length"));
         const tracked = trackBody(response);
         if (tracked !== undefined) sent = tracked.response;
         completed.then(

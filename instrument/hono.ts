@@ -103,12 +103,13 @@ export function honoStats(options: InstrumentOptions = {}): HonoMiddleware {
           const response = c.res;
           status = response.status;
           responseBytes = contentLength(response.headers.get("content-length"));
-          const env = c.env as ServeInfo | undefined;
+          // `completed` is read only for a body that can stream: Deno makes it
+          // on first access, at a cost.
+          const env = status !== 101 && mayStream(response)
+            ? c.env as ServeInfo | undefined
+            : undefined;
           const pending = typeof env === "object" && env !== null ? env.completed : undefined;
-          if (
-            pending instanceof Promise && status !== 101 && mayStream(response) &&
-            !isEventStream(response)
-          ) {
+          if (pending instanceof Promise && !isEventStream(response)) {
             completed = pending;
             tracked = trackBody(response);
             if (tracked !== undefined) c.res = tracked.response;

@@ -77,7 +77,7 @@ describe("instrument (fetch handlers)", () => {
   it("records the body sizes from Content-Length where known", async () => {
     const tree = new StatTree();
     const handler = instrument(
-      () => new Response("hello", { headers: { "content-length": "5" } }),
+      () => new Response(new Blob(["hello"]).stream(), { headers: { "content-length": "5" } }),
       { tree, route: () => "/echo" },
     );
     await handler(
