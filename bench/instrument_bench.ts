@@ -44,7 +44,17 @@ let nextPort = 18_400 + Math.floor(Math.random() * 1000);
 
 interface Server {
   readonly url: string;
+  /** CPU time (user + system) the server process has used so far, in ms, from /proc. */
+  cpuMs(): number;
   stop(): Promise<void>;
+}
+
+const TICK_MS = 10; // USER_HZ is 100 on Linux
+
+function cpuMsOf(pid: number): number {
+  const stat = Deno.readTextFileSync(`/proc/${pid}/stat`);
+  const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+  return (Number(fields[11]) + Number(fields[12])) * TICK_MS;
 }
 
 function start(variant: string): Promise<Server> {
@@ -72,6 +82,7 @@ function start(variant: string): Promise<Server> {
       if (String(d).includes("ready")) {
         resolve({
           url: `http://127.0.0.1:${port}`,
+          cpuMs: () => cpuMsOf(child.pid!),
           stop: () =>
             new Promise((done) => {
               child.once("exit", () => done());
@@ -84,13 +95,16 @@ function start(variant: string): Promise<Server> {
   });
 }
 
-async function requestsPerSecond(url: string): Promise<number> {
+/** One autocannon run: requests per second, and the server's CPU µs per request. */
+async function load(server: Server): Promise<{ rps: number; cpuUs: number }> {
+  const cpu0 = server.cpuMs();
   const result = await autocannon({
-    url: `${url}/r0/1`,
+    url: `${server.url}/r0/1`,
     connections: 32,
     duration: SECONDS,
   });
-  return result.requests.average;
+  const cpuMs = server.cpuMs() - cpu0;
+  return { rps: result.requests.average, cpuUs: 1000 * cpuMs / result.requests.total };
 }
 
 function median(values: number[]): number {
@@ -98,21 +112,61 @@ function median(values: number[]): number {
   return sorted[Math.floor(sorted.length / 2)];
 }
 
-/** Throughput of each variant, taking turns over rounds; medians in req/s. */
-async function throughput(variants: string[]): Promise<Record<string, number>> {
+interface Throughput {
+  /** Median requests per second over the rounds. */
+  readonly rps: number;
+  /** Median server CPU time per request, in µs. */
+  readonly cpuUs: number;
+}
+
+/** Throughput of each variant, taking turns over rounds; medians. */
+async function throughput(variants: string[]): Promise<Record<string, Throughput>> {
   const servers: Record<string, Server> = {};
   for (const v of variants) servers[v] = await start(v);
-  const samples: Record<string, number[]> = Object.fromEntries(variants.map((v) => [v, []]));
+  const rps: Record<string, number[]> = Object.fromEntries(variants.map((v) => [v, []]));
+  const cpu: Record<string, number[]> = Object.fromEntries(variants.map((v) => [v, []]));
   try {
-    for (const v of variants) await requestsPerSecond(servers[v].url); // warm-up
+    for (const v of variants) await load(servers[v]); // warm-up
     for (let round = 0; round < ROUNDS; round++) {
       const order = round % 2 === 0 ? variants : [...variants].reverse();
-      for (const v of order) samples[v].push(await requestsPerSecond(servers[v].url));
+      for (const v of order) {
+        const sample = await load(servers[v]);
+        rps[v].push(sample.rps);
+        cpu[v].push(sample.cpuUs);
+      }
     }
   } finally {
     for (const v of variants) await servers[v].stop();
   }
-  return Object.fromEntries(variants.map((v) => [v, median(samples[v])]));
+  return Object.fromEntries(
+    variants.map((v) => [v, { rps: median(rps[v]), cpuUs: median(cpu[v]) }]),
+  );
+}
+
+/** Report lines for one comparison: each variant against the first. */
+function compare(
+  title: string,
+  results: Record<string, Throughput>,
+  names: Record<string, string>,
+) {
+  const [base, ...others] = Object.keys(results);
+  const b = results[base];
+  line(`${title}:`);
+  line(
+    `  ${names[base].padEnd(34)} ${b.rps.toFixed(0).padStart(6)} req/s  ${
+      b.cpuUs.toFixed(1).padStart(6)
+    } µs CPU/request`,
+  );
+  for (const v of others) {
+    const r = results[v];
+    line(
+      `  ${names[v].padEnd(34)} ${r.rps.toFixed(0).padStart(6)} req/s (${
+        (100 * r.rps / b.rps).toFixed(1)
+      }%)  ${r.cpuUs.toFixed(1).padStart(6)} µs CPU/request (${
+        (100 * b.cpuUs / r.cpuUs).toFixed(1)
+      }% of the bare server's throughput per CPU)`,
+    );
+  }
 }
 
 /** Median ms of `GET /metrics` after 10,000 requests over the routes. */
@@ -170,53 +224,32 @@ const line = (s: string) => {
 };
 
 const only = args.includes("--deno-only");
-const deno = await throughput([
-  "deno-bare",
-  "deno-instrument",
-  "deno-instrument-noinfo",
-  "deno-instrument-body",
-]);
-line(`Deno.serve bare            ${deno["deno-bare"].toFixed(0)} req/s`);
-line(
-  `Deno.serve + instrument    ${deno["deno-instrument"].toFixed(0)} req/s (${
-    (100 * deno["deno-instrument"] / deno["deno-bare"]).toFixed(1)
-  }%)`,
-);
-line(
-  `Deno.serve + instrument, no info ${deno["deno-instrument-noinfo"].toFixed(0)} req/s (${
-    (100 * deno["deno-instrument-noinfo"] / deno["deno-bare"]).toFixed(1)
-  }%)`,
-);
-line(
-  `Deno.serve + instrument, handler reads response.body ${
-    deno["deno-instrument-body"].toFixed(0)
-  } req/s (${(100 * deno["deno-instrument-body"] / deno["deno-bare"]).toFixed(1)}%)`,
+compare(
+  "Deno.serve",
+  await throughput([
+    "deno-bare",
+    "deno-instrument",
+    "deno-instrument-noinfo",
+    "deno-instrument-body",
+  ]),
+  {
+    "deno-bare": "bare",
+    "deno-instrument": "instrument(handler)",
+    "deno-instrument-noinfo": "instrument, no info.completed",
+    "deno-instrument-body": "instrument, handler reads .body",
+  },
 );
 if (only) Deno.exit(0);
-const hono = await throughput(["hono-bare", "hono-scales", "hono-peer"]);
-line(`Hono bare                  ${hono["hono-bare"].toFixed(0)} req/s`);
-line(
-  `Hono + honoStats           ${hono["hono-scales"].toFixed(0)} req/s (${
-    (100 * hono["hono-scales"] / hono["hono-bare"]).toFixed(1)
-  }%)`,
-);
-line(
-  `Hono + @hono/prometheus    ${hono["hono-peer"].toFixed(0)} req/s (${
-    (100 * hono["hono-peer"] / hono["hono-bare"]).toFixed(1)
-  }%)`,
-);
-const express = await throughput(["express-bare", "express-scales", "express-peer"]);
-line(`Express bare               ${express["express-bare"].toFixed(0)} req/s`);
-line(
-  `Express + expressStats     ${express["express-scales"].toFixed(0)} req/s (${
-    (100 * express["express-scales"] / express["express-bare"]).toFixed(1)
-  }%)`,
-);
-line(
-  `Express + express-prom-bundle ${express["express-peer"].toFixed(0)} req/s (${
-    (100 * express["express-peer"] / express["express-bare"]).toFixed(1)
-  }%)`,
-);
+compare("Hono on Deno.serve", await throughput(["hono-bare", "hono-scales", "hono-peer"]), {
+  "hono-bare": "bare",
+  "hono-scales": "honoStats()",
+  "hono-peer": "@hono/prometheus",
+});
+compare("Express 5 on Node", await throughput(["express-bare", "express-scales", "express-peer"]), {
+  "express-bare": "bare",
+  "express-scales": "expressStats()",
+  "express-peer": "express-prom-bundle",
+});
 for (const v of ["hono-scales", "hono-peer", "express-scales", "express-peer"]) {
   const m = await metricsTime(v);
   line(`/metrics ${v.padEnd(16)} ${m.ms.toFixed(2)} ms (${m.bytes} bytes)`);
