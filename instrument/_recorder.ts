@@ -100,10 +100,23 @@ export function statusLabel(status: number): string {
 }
 
 /** A content length header's value as a number of bytes, or `undefined`. */
-export function contentLength(value: string | number | null | undefined): number | undefined {
+export function contentLength(
+  value: string | number | readonly string[] | null | undefined,
+): number | undefined {
   if (value === null || value === undefined) return undefined;
-  const n = typeof value === "number" ? value : Number(value);
+  const first = typeof value === "object" ? value[0] : value;
+  const n = typeof first === "number" ? first : Number(first);
   return Number.isFinite(n) && n >= 0 ? n : undefined;
+}
+
+/** The parts of Node's `ServerResponse` that Express and Fastify requests are timed by. */
+export interface TimedNodeResponse {
+  /** The status code sent. */
+  readonly statusCode: number;
+  /** Whether the whole response has been handed to the OS. */
+  readonly writableFinished?: boolean;
+  /** Node's `once` for the `close` event (after the response was sent, or the client went away). */
+  once(event: "close", listener: () => void): unknown;
 }
 
 /**
@@ -173,6 +186,62 @@ export class HttpRecorder {
     } catch (error) {
       this.#fail(error);
     }
+  }
+
+  /**
+   * Finishes the request when the server says its response was sent
+   * (`completed` settles): aborted when `completed` rejects, or when the
+   * streamed body did not reach its end (`ended()` is false).
+   */
+  finishWhenSent(
+    completed: Promise<void>,
+    ended: (() => boolean) | undefined,
+    method: string,
+    route: string,
+    status: number,
+    started: number,
+    requestBytes: number | undefined,
+    responseBytes: number | undefined,
+  ): void {
+    completed.then(
+      () => {
+        if (ended !== undefined && !ended()) this.aborted(method, route);
+        this.finish(method, route, status, started, requestBytes, responseBytes);
+      },
+      () => {
+        this.aborted(method, route);
+        this.finish(method, route, status, started, requestBytes, responseBytes);
+      },
+    );
+  }
+
+  /**
+   * Records the request when Node closes `response` (after the whole
+   * response was handed to the OS, or when the client went away first:
+   * aborted). The route and sizes are read then, once routing has run.
+   */
+  finishOnClose(
+    method: string,
+    started: number,
+    response: TimedNodeResponse,
+    routeOf: () => string,
+    requestLength: () => string | number | string[] | undefined,
+    responseLength: () => string | number | string[] | undefined,
+  ): void {
+    response.once("close", () => {
+      let route = UNMATCHED_ROUTE;
+      let requestBytes: number | undefined;
+      let responseBytes: number | undefined;
+      try {
+        route = routeOf();
+        if (method !== "GET" && method !== "HEAD") requestBytes = contentLength(requestLength());
+        responseBytes = contentLength(responseLength());
+      } catch {
+        // An unexpected request shape: record what is known.
+      }
+      if (response.writableFinished === false) this.aborted(method, route);
+      this.finish(method, route, response.statusCode, started, requestBytes, responseBytes);
+    });
   }
 
   /** The handler threw or rejected (the error goes on to the framework). */

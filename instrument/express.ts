@@ -7,10 +7,10 @@
  */
 
 import {
-  contentLength,
   HttpRecorder,
   type InstrumentOptions,
   methodLabel,
+  type TimedNodeResponse,
   UNMATCHED_ROUTE,
 } from "./_recorder.ts";
 
@@ -27,15 +27,9 @@ export interface ExpressRequest {
 }
 
 /** The parts of Express's (Node's) response that {@linkcode expressStats} reads. */
-export interface ExpressResponse {
-  /** The status code sent. */
-  readonly statusCode: number;
-  /** Whether the whole response has been handed to the OS. */
-  readonly writableFinished?: boolean;
+export interface ExpressResponse extends TimedNodeResponse {
   /** A response header. */
   getHeader(name: string): string | number | string[] | undefined;
-  /** Node's `once` for the `close` event (after the response was sent, or the client went away). */
-  once(event: "close", listener: () => void): unknown;
 }
 
 /** An Express middleware. */
@@ -72,10 +66,6 @@ function routeOf(request: ExpressRequest): string {
   return base === "" ? path : path === "/" ? base : base + path;
 }
 
-function header(value: string | number | string[] | undefined): string | number | undefined {
-  return Array.isArray(value) ? value[0] : value;
-}
-
 /**
  * An Express middleware recording every request under Express's route
  * template (`req.baseUrl` + `req.route.path`, so a router mounted at `/api`
@@ -99,22 +89,14 @@ export function expressStats(options: InstrumentOptions = {}): ExpressStats {
     try {
       const method = methodLabel(request.method);
       const started = recorder.start(method);
-      response.once("close", () => {
-        let route = UNMATCHED_ROUTE;
-        let requestBytes: number | undefined;
-        let responseBytes: number | undefined;
-        try {
-          route = routeOf(request);
-          if (method !== "GET" && method !== "HEAD") {
-            requestBytes = contentLength(header(request.headers["content-length"]));
-          }
-          responseBytes = contentLength(header(response.getHeader("content-length")));
-        } catch {
-          // An unexpected request shape: record what is known.
-        }
-        if (response.writableFinished === false) recorder.aborted(method, route);
-        recorder.finish(method, route, response.statusCode, started, requestBytes, responseBytes);
-      });
+      recorder.finishOnClose(
+        method,
+        started,
+        response,
+        () => routeOf(request),
+        () => request.headers["content-length"],
+        () => response.getHeader("content-length"),
+      );
     } catch {
       // Never in the way of the request.
     }

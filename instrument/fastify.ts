@@ -7,10 +7,10 @@
  */
 
 import {
-  contentLength,
   HttpRecorder,
   type InstrumentOptions,
   methodLabel,
+  type TimedNodeResponse,
   UNMATCHED_ROUTE,
 } from "./_recorder.ts";
 
@@ -29,11 +29,8 @@ export interface FastifyReplyLike {
   /** A header Fastify set (Fastify writes its headers past Node's `getHeader`). */
   getHeader?(name: string): string | number | string[] | undefined;
   /** Node's response. */
-  readonly raw: {
-    readonly statusCode: number;
-    readonly writableFinished?: boolean;
+  readonly raw: TimedNodeResponse & {
     getHeader(name: string): string | number | string[] | undefined;
-    once(event: "close", listener: () => void): unknown;
   };
 }
 
@@ -62,10 +59,6 @@ export type FastifyStatsPlugin = (
   options: InstrumentOptions,
   done: (error?: Error) => void,
 ) => void;
-
-function header(value: string | number | string[] | undefined): string | number | undefined {
-  return Array.isArray(value) ? value[0] : value;
-}
 
 function routeOf(request: FastifyRequestLike): string {
   const url = request.routeOptions?.url;
@@ -102,24 +95,14 @@ export const fastifyStats: FastifyStatsPlugin = Object.assign(
         const method = methodLabel(request.method);
         const started = recorder.start(method);
         const raw = reply.raw;
-        raw.once("close", () => {
-          let route = UNMATCHED_ROUTE;
-          let requestBytes: number | undefined;
-          let responseBytes: number | undefined;
-          try {
-            route = routeOf(request);
-            if (method !== "GET" && method !== "HEAD") {
-              requestBytes = contentLength(header(request.headers["content-length"]));
-            }
-            responseBytes = contentLength(
-              header(reply.getHeader?.("content-length") ?? raw.getHeader("content-length")),
-            );
-          } catch {
-            // An unexpected request shape: record what is known.
-          }
-          if (raw.writableFinished === false) recorder.aborted(method, route);
-          recorder.finish(method, route, raw.statusCode, started, requestBytes, responseBytes);
-        });
+        recorder.finishOnClose(
+          method,
+          started,
+          raw,
+          () => routeOf(request),
+          () => request.headers["content-length"],
+          () => reply.getHeader?.("content-length") ?? raw.getHeader("content-length"),
+        );
       } catch {
         // Never in the way of the request.
       }

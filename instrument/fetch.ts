@@ -139,15 +139,15 @@ export function instrument<I>(
       } else {
         const tracked = trackBody(response);
         if (tracked !== undefined) sent = tracked.response;
-        completed.then(
-          () => {
-            if (tracked !== undefined && !tracked.ended()) recorder.aborted(method, route);
-            recorder.finish(method, route, status, started, requestBytes, responseBytes);
-          },
-          () => {
-            recorder.aborted(method, route);
-            recorder.finish(method, route, status, started, requestBytes, responseBytes);
-          },
+        recorder.finishWhenSent(
+          completed,
+          tracked?.ended,
+          method,
+          route,
+          status,
+          started,
+          requestBytes,
+          responseBytes,
         );
       }
     } catch {

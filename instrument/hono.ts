@@ -122,15 +122,15 @@ export function honoStats(options: InstrumentOptions = {}): HonoMiddleware {
       if (completed === undefined) {
         recorder.finish(method, route, status, started, requestBytes, responseBytes);
       } else {
-        completed.then(
-          () => {
-            if (tracked !== undefined && !tracked.ended()) recorder.aborted(method, route);
-            recorder.finish(method, route, status, started, requestBytes, responseBytes);
-          },
-          () => {
-            recorder.aborted(method, route);
-            recorder.finish(method, route, status, started, requestBytes, responseBytes);
-          },
+        recorder.finishWhenSent(
+          completed,
+          tracked?.ended,
+          method,
+          route,
+          status,
+          started,
+          requestBytes,
+          responseBytes,
         );
       }
     }

@@ -38,7 +38,7 @@
  * @module
  */
 
-export { type InstrumentOptions, UNMATCHED_ROUTE } from "./_recorder.ts";
+export { type InstrumentOptions, type TimedNodeResponse, UNMATCHED_ROUTE } from "./_recorder.ts";
 export {
   type FetchHandler,
   type FetchInstrumentOptions,

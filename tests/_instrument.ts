@@ -5,6 +5,7 @@
  * @module
  */
 
+import { request as httpRequest } from "node:http";
 import type { PmfSnapshot, StatTree } from "@scales/core";
 
 type ByMethodRoute<T> = Record<string, Record<string, T>>;
@@ -32,4 +33,29 @@ export function durationCount(
   status: string,
 ): number {
   return httpStats(tree).requestDuration[method]?.[route]?.[status]?.count ?? 0;
+}
+
+/** Resolves after `ms` milliseconds. */
+export function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+/** Polls until `check` holds, for at most 5 s (stats are recorded when the response closes). */
+export async function eventually(check: () => boolean): Promise<void> {
+  for (let i = 0; i < 200 && !check(); i++) await sleep(25);
+}
+
+/** Requests `url` over node:http and goes away after the first chunk of the body. */
+export function abortAfterFirstChunk(url: string): Promise<void> {
+  return new Promise<void>((resolve, reject) => {
+    const request = httpRequest(url, (response) => {
+      response.once("data", () => {
+        request.destroy();
+        resolve();
+      });
+    });
+    request.on("error", () => {});
+    request.once("error", reject);
+    request.end();
+  });
 }

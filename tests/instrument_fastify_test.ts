@@ -3,18 +3,11 @@
  */
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
-import { request as httpRequest } from "node:http";
 import { PassThrough } from "node:stream";
 import Fastify, { type FastifyInstance } from "fastify";
 import { StatTree } from "@scales/core";
 import { fastifyStats } from "@scales/core/instrument";
-import { durationCount, httpStats } from "./_instrument.ts";
-
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-
-async function eventually(check: () => boolean): Promise<void> {
-  for (let i = 0; i < 200 && !check(); i++) await sleep(25);
-}
+import { abortAfterFirstChunk, durationCount, eventually, httpStats } from "./_instrument.ts";
 
 async function serve(tree: StatTree): Promise<{ url: string; app: FastifyInstance }> {
   const app = Fastify();
@@ -105,17 +98,7 @@ describe("fastifyStats", () => {
 
   it("counts a client that goes away mid-body as aborted", async () => {
     await withServer(async (url, tree) => {
-      await new Promise<void>((resolve, reject) => {
-        const request = httpRequest(`${url}/forever`, (response) => {
-          response.once("data", () => {
-            request.destroy();
-            resolve();
-          });
-        });
-        request.on("error", () => {});
-        request.once("error", reject);
-        request.end();
-      });
+      await abortAfterFirstChunk(`${url}/forever`);
       await eventually(() => httpStats(tree).aborted?.GET?.["/forever"] === 1);
       assert.deepEqual(httpStats(tree).aborted, { GET: { "/forever": 1 } });
       assert.deepEqual(httpStats(tree).activeRequests, { GET: 0 });

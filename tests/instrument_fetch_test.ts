@@ -7,7 +7,7 @@ import { describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { setLogger, StatTree } from "@scales/core";
 import { instrument, type RoutePattern } from "@scales/core/instrument";
-import { durationCount, httpStats } from "./_instrument.ts";
+import { durationCount, eventually, httpStats, sleep } from "./_instrument.ts";
 
 interface DenoServer {
   readonly addr: { readonly port: number };
@@ -26,13 +26,6 @@ const URLPatternClass =
   (globalThis as { URLPattern?: new (init: { pathname: string }) => RoutePattern })
     .URLPattern;
 const needsURLPattern = URLPatternClass === undefined && "needs URLPattern";
-
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-
-/** Polls until `check` holds, for at most 5 s. */
-async function eventually(check: () => boolean): Promise<void> {
-  for (let i = 0; i < 200 && !check(); i++) await sleep(25);
-}
 
 describe("instrument (fetch handlers)", () => {
   it("records the URLPattern template, not the raw path", { skip: needsURLPattern }, async () => {
