@@ -376,6 +376,7 @@ export function LabelledPmfStat<N extends string, const L extends readonly strin
     labelNames,
     options,
     (where) => new Pmf(options, where),
-    (pmf) => ({ ...pmf.snapshot() }),
+    // A fresh object per call: no copy needed.
+    (pmf) => pmf.snapshot() as unknown as SnapshotValue,
   ) as StatSpec<N, Labelled<Pmf, L>>;
 }

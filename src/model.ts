@@ -250,14 +250,17 @@ function summaryFields(
 function forEachPoint(
   value: Readonly<Record<string, SnapshotValue>>,
   depth: number,
-  above: readonly string[],
+  above: string[],
   visit: (labelValues: readonly string[], leaf: SnapshotValue) => void,
 ): void {
+  const level = above.length;
   for (const key in value) {
     const v = value[key];
-    if (depth <= 1) visit([...above, key], v);
-    else if (isEntries(v)) forEachPoint(v, depth - 1, [...above, key], visit);
+    above[level] = key;
+    if (depth <= 1) visit(above.slice(0, level + 1), v);
+    else if (isEntries(v)) forEachPoint(v, depth - 1, above, visit);
   }
+  above.length = level;
 }
 
 function histogramOf(

@@ -86,6 +86,25 @@ describe("instrument (fetch handlers)", () => {
     assert.equal(stats.responseBodySize.PUT["/echo"].sum, 5);
   });
 
+  it("records no body sizes with bodySizes: false", async () => {
+    const tree = new StatTree();
+    const handler = instrument(
+      () => new Response(new Blob(["hello"]).stream(), { headers: { "content-length": "5" } }),
+      { tree, route: () => "/echo", bodySizes: false },
+    );
+    await handler(
+      new Request("http://localhost/echo", {
+        method: "PUT",
+        body: "abcd",
+        headers: { "content-length": "4" },
+      }),
+      {},
+    );
+    const stats = httpStats(tree);
+    assert.deepEqual([stats.requestBodySize, stats.responseBodySize], [{}, {}]);
+    assert.equal(durationCount(tree, "PUT", "/echo", "200"), 1);
+  });
+
   it("re-throws a handler's error as it is, counted, recorded as 500", async () => {
     const tree = new StatTree();
     const boom = new Error("boom");
