@@ -5,7 +5,7 @@
  *
  * - `instrument(handler)` called like `Deno.serve` calls it, against the
  *   bare handler (a `Request` reused, a `Response` made per call);
- * - Hono's `app.request` with and without `honoStats()`;
+ * - Hono's `app.request` bare, with `honoStats()` and with `@hono/prometheus`;
  * - `expressStats()`'s middleware with Node-shaped request and response
  *   objects (its `close` listener fired at once), against a middleware that
  *   only calls `next`.
@@ -19,6 +19,7 @@
 
 import { EventEmitter } from "node:events";
 import { Hono } from "hono";
+import { prometheus } from "@hono/prometheus";
 import { StatTree } from "../mod.ts";
 import { type ExpressRequest, expressStats, honoStats, instrument } from "../instrument/mod.ts";
 
@@ -33,20 +34,25 @@ Deno.bench("instrument(handler)", { group: "fetch" }, () => {
   wrapped(request, {});
 });
 
-function honoApp(withStats: boolean): Hono {
+function honoApp(kind: "bare" | "scales" | "peer"): Hono {
   const app = new Hono();
-  if (withStats) app.use(honoStats({ tree: new StatTree() }));
+  if (kind === "scales") app.use(honoStats({ tree: new StatTree() }));
+  if (kind === "peer") app.use("*", prometheus().registerMetrics);
   app.get("/r0/:id", (c) => c.text("hello"));
   return app;
 }
-const honoBare = honoApp(false);
-const honoScales = honoApp(true);
+const honoBare = honoApp("bare");
+const honoScales = honoApp("scales");
+const honoPeer = honoApp("peer");
 
 Deno.bench("Hono app.request", { group: "hono", baseline: true }, async () => {
   await honoBare.request("/r0/1");
 });
 Deno.bench("Hono app.request + honoStats()", { group: "hono" }, async () => {
   await honoScales.request("/r0/1");
+});
+Deno.bench("Hono app.request + @hono/prometheus", { group: "hono" }, async () => {
+  await honoPeer.request("/r0/1");
 });
 
 class FakeResponse extends EventEmitter {
