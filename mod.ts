@@ -64,6 +64,7 @@ export {
   type ErrorFamily,
   type FamilyBase,
   type GaugeFamily,
+  type KindFamily,
   METRIC_KINDS,
   metricFamilies,
   type MetricFamily,
@@ -86,6 +87,7 @@ export {
   type LabelValues,
 } from "./src/labelled_stats.ts";
 export {
+  DEFAULT_PMF_DICT_MAX_KEYS,
   type MeterDict,
   MeterDictStat,
   NamedPmfDictStat,
@@ -122,4 +124,5 @@ export {
 export * from "./http/mod.ts";
 export * from "./graphite/mod.ts";
 export * from "./forensics/mod.ts";
+export * from "./otlp/mod.ts";
 export * from "./instrument/mod.ts";

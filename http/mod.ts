@@ -1,14 +1,17 @@
 /**
  * The scales stats viewer over HTTP: the stat tree as an HTML page, JSON
- * and Prometheus text.
+ * and the Prometheus formats (text, OpenMetrics, protobuf).
  *
  * - {@linkcode statsHandler} is a plain `(request: Request) => Response` to
  *   mount in your own server (`Deno.serve`, Hono, oak).
  * - {@linkcode serveInBackground} serves it on its own port (loopback by
  *   default; pass `authorize` such as {@linkcode bearerToken} before binding
  *   beyond it).
- * - {@linkcode toPrometheusText} renders any subtree in the Prometheus text
- *   exposition format 0.0.4.
+ * - `/metrics` answers Prometheus in the format its `Accept` header asks for
+ *   ({@linkcode negotiateExposition}): {@linkcode toPrometheusProtobuf} with
+ *   distributions as native histograms, {@linkcode toOpenMetricsText}, or
+ *   {@linkcode toPrometheusText} (the text format 0.0.4, the default). Each
+ *   renders any subtree, from the exposition model (`metricFamilies`).
  *
  * @example Serve the viewer beside your application
  * ```ts

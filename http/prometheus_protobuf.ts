@@ -27,7 +27,7 @@ import { PERCENTILES } from "../src/pmf.ts";
 import type { Snapshot } from "../src/stat.ts";
 import type { StatNode } from "../src/tree.ts";
 import { PrometheusNames } from "./_prometheus_names.ts";
-import { ProtobufWriter } from "./_protobuf_writer.ts";
+import { ProtobufWriter } from "../src/_protobuf.ts";
 
 /** The `Content-Type` of the delimited Prometheus protobuf format. */
 export const PROMETHEUS_PROTOBUF_CONTENT_TYPE =
@@ -68,8 +68,9 @@ function uint(value: number | undefined): number {
   return value === undefined || !(value > 0) ? 0 : Math.min(Math.round(value), 2 ** 53);
 }
 
-function unitField(w: ProtobufWriter, name: string, unit: string): void {
-  if (unit !== "" && name.endsWith(`_${unit}`)) w.stringField(FAMILY_UNIT, unit);
+/** The family's unit, when its name (its stem, for a counter) still ends with it. */
+function unitField(w: ProtobufWriter, stem: string, unit: string): void {
+  if (unit !== "" && stem.endsWith(`_${unit}`)) w.stringField(FAMILY_UNIT, unit);
 }
 
 function labels(w: ProtobufWriter, names: readonly string[], values: readonly string[]): void {
@@ -81,31 +82,18 @@ function labels(w: ProtobufWriter, names: readonly string[], values: readonly st
   }
 }
 
-/** The buckets at `schema` (at most the data's scale), as Prometheus indexes them. */
-function bucketsAt(
-  run: ExponentialHistogramData["positive"],
-  scale: number,
-  schema: number,
-): { indexes: number[]; counts: number[] } {
-  const indexes: number[] = [];
-  const counts: number[] = [];
-  const factor = 2 ** (scale - schema);
-  for (let j = 0; j < run.counts.length; j++) {
-    const count = run.counts[j];
-    if (!(count > 0)) continue;
-    // OpenTelemetry's bucket i is Prometheus' bucket i + 1.
-    const index = Math.floor((run.offset + j) / factor) + 1;
-    if (indexes.length > 0 && indexes[indexes.length - 1] === index) {
-      counts[counts.length - 1] += count;
-    } else {
-      indexes.push(index);
-      counts.push(count);
-    }
-  }
-  return { indexes, counts };
+/** One bucket span: where it starts and how many buckets it holds. */
+interface Span {
+  start: number;
+  end: number; // exclusive
 }
 
-/** Spans and delta-encoded counts of one sign. */
+/**
+ * The buckets of one sign at `schema` (at most the data's scale), as
+ * Prometheus numbers them: delta-encoded counts (written first, one packed
+ * field) and the spans they fill (written after; field order is free).
+ * Runs of up to {@linkcode MAX_GAP_IN_SPAN} empty buckets stay inside a span.
+ */
 function writeBuckets(
   w: ProtobufWriter,
   spanField: number,
@@ -114,40 +102,56 @@ function writeBuckets(
   scale: number,
   schema: number,
 ): void {
-  const { indexes, counts } = bucketsAt(run, scale, schema);
-  if (indexes.length === 0) return;
-  // Spans: runs of buckets, bridging gaps of up to MAX_GAP_IN_SPAN empty ones.
-  const deltas: number[] = [];
+  const counts = run.counts;
+  const shift = scale - schema;
+  const factor = 2 ** shift;
+  const spans: Span[] = [];
+  let span: Span | undefined;
+  let mark = -1;
   let previousCount = 0;
-  let spanStart = indexes[0];
-  let spanEnd = indexes[0]; // exclusive
-  let previousSpanEnd = 0;
-  const writeSpan = () => {
-    const mark = w.begin(spanField);
-    w.sintField(SPAN_OFFSET, spanStart - previousSpanEnd);
-    w.uintField(SPAN_LENGTH, spanEnd - spanStart);
-    w.end(mark);
-    previousSpanEnd = spanEnd;
-  };
-  for (let k = 0; k < indexes.length; k++) {
-    const index = indexes[k];
-    if (index - spanEnd > MAX_GAP_IN_SPAN) {
-      writeSpan();
-      spanStart = index;
-    } else {
-      for (; spanEnd < index; spanEnd++) {
-        deltas.push(-previousCount);
-        previousCount = 0;
-      }
+  // A bucket being merged from finer ones (when shift > 0): its index and count so far.
+  let pendingIndex = 0;
+  let pendingCount = 0;
+  const flush = () => {
+    if (span === undefined) {
+      mark = w.begin(deltaField);
+      span = { start: pendingIndex, end: pendingIndex };
+      spans.push(span);
+    } else if (pendingIndex - span.end > MAX_GAP_IN_SPAN) {
+      span = { start: pendingIndex, end: pendingIndex };
+      spans.push(span);
     }
-    deltas.push(counts[k] - previousCount);
-    previousCount = counts[k];
-    spanEnd = index + 1;
+    for (; span.end < pendingIndex; span.end++) {
+      w.zigzag(-previousCount);
+      previousCount = 0;
+    }
+    w.zigzag(pendingCount - previousCount);
+    previousCount = pendingCount;
+    span.end = pendingIndex + 1;
+  };
+  for (let j = 0; j < counts.length; j++) {
+    const count = counts[j];
+    if (!(count > 0)) continue;
+    // OpenTelemetry's bucket i is Prometheus' bucket i + 1.
+    const index = (shift === 0 ? run.offset + j : Math.floor((run.offset + j) / factor)) + 1;
+    if (pendingCount > 0 && index === pendingIndex) pendingCount += count;
+    else {
+      if (pendingCount > 0) flush();
+      pendingIndex = index;
+      pendingCount = count;
+    }
   }
-  writeSpan();
-  const mark = w.begin(deltaField);
-  for (const delta of deltas) w.zigzag(delta);
+  if (pendingCount > 0) flush();
+  if (mark < 0) return;
   w.end(mark);
+  let previousEnd = 0;
+  for (const { start, end } of spans) {
+    const spanMark = w.begin(spanField);
+    w.sintField(SPAN_OFFSET, start - previousEnd);
+    w.uintField(SPAN_LENGTH, end - start);
+    w.end(spanMark);
+    previousEnd = end;
+  }
 }
 
 function writeHistogram(w: ProtobufWriter, data: ExponentialHistogramData): void {
@@ -227,7 +231,7 @@ function writeNumbers(
     w.end(value);
     w.end(metric);
   }
-  unitField(w, type === COUNTER ? name.slice(0, -6) : name, unit);
+  if (unit !== "") unitField(w, type === COUNTER ? name.slice(0, -6) : name, unit);
   w.end(record);
 }
 
@@ -299,6 +303,9 @@ function writeFamily(w: ProtobufWriter, family: MetricFamily, stem: string | und
 
 const WINDOW: readonly string[] = ["window"];
 
+/** The buffer size to start the next exposition with (bounded: 64 KiB to 64 MiB). */
+let sizeHint = 64 * 1024;
+
 /**
  * Metric families (see `metricFamilies`) in the delimited Prometheus
  * protobuf format.
@@ -317,9 +324,12 @@ export function formatPrometheusProtobuf(
   families: readonly MetricFamily[],
 ): Uint8Array<ArrayBuffer> {
   const names = new PrometheusNames();
-  const w = new ProtobufWriter();
+  const w = new ProtobufWriter(sizeHint);
   for (const family of families) writeFamily(w, family, names.stem(family));
-  return w.bytes();
+  const bytes = w.bytes();
+  // The next exposition is likely as big: start there, and skip the regrowing.
+  sizeHint = Math.min(Math.max(64 * 1024, Math.ceil(bytes.length * 1.25)), 64 * 1024 * 1024);
+  return bytes;
 }
 
 /**

@@ -1,16 +1,16 @@
 /**
  * {@linkcode serveInBackground}: the stats viewer on its own port, beside
- * the application. On Deno it uses `Deno.serve`, on Node `node:http`; each
- * runtime loads only its own listener.
+ * the application, through the runtime adapter's `listen` (`Deno.serve` on
+ * Deno, `Bun.serve` on Bun, `node:http` on Node).
  *
  * @module
  */
 
 import { log } from "../src/log.ts";
-import { isAddrInUse, type Listen, type ListenAddr } from "./_listen.ts";
+import { type ListenAddr, runtime } from "../runtime/mod.ts";
 import { statsHandler, type StatsHandlerOptions } from "./handler.ts";
 
-export type { ListenAddr } from "./_listen.ts";
+export type { ListenAddr } from "../runtime/mod.ts";
 
 /** Options of {@linkcode serveInBackground}: the handler's, and where to listen. */
 export interface ServeOptions extends StatsHandlerOptions {
@@ -36,12 +36,10 @@ export interface StatsServer extends AsyncDisposable {
   shutdown(): Promise<void>;
 }
 
-let listenImplementation: Promise<Listen> | undefined;
-
-function loadListen(): Promise<Listen> {
-  return listenImplementation ??= typeof (globalThis as { Deno?: unknown }).Deno === "object"
-    ? import("./_listen_deno.ts").then((m) => m.listen)
-    : import("./_listen_node.ts").then((m) => m.listen);
+/** Whether an error from a runtime's listen means the address is taken. */
+function isAddrInUse(error: unknown): boolean {
+  return typeof error === "object" && error !== null &&
+    (error as { code?: unknown }).code === "EADDRINUSE";
 }
 
 const LOOPBACK = new Set(["127.0.0.1", "localhost", "::1", "[::1]"]);
@@ -76,10 +74,9 @@ export async function serveInBackground(
     log(`stats viewer listens on ${hostname}, beyond loopback, without an authorize hook`);
   }
   const handler = statsHandler(options);
-  const listen = await loadListen();
   let listener;
   try {
-    listener = await listen({ hostname, port, handler });
+    listener = await runtime().listen({ hostname, port, handler });
   } catch (error) {
     if (isAddrInUse(error)) {
       throw new Error(

@@ -42,7 +42,7 @@ import {
   type StatKind,
   type StatUnit,
 } from "./stat.ts";
-import { isErrorMarker, readCell, StatNode } from "./tree.ts";
+import { isErrorMarker, readCell, StatNode, StatTree } from "./tree.ts";
 
 /** What a family is, which decides how each format writes it. */
 export type MetricKind = "counter" | "gauge" | "distribution" | "rate" | "text" | "error";
@@ -124,61 +124,37 @@ export interface FamilyBase {
   readonly unit: string;
   /** One line describing the stat: its path and factory, such as `/web/latency (PmfStat)`. */
   readonly help: string;
-  /**
-   * The names of the labels every point carries: `[]`, `["key"]` for a dict
-   * stat, or a labelled stat's `labelNames`.
-   */
+  /** The names of the labels every point carries: `[]`, or `["key"]` for a dict stat. */
   readonly labelNames: readonly string[];
 }
 
+/** A family of kind `K` whose points hold values of type `V`. */
+export interface KindFamily<K extends MetricKind, V> extends FamilyBase {
+  /** Discriminant. */
+  readonly kind: K;
+  /** The values, one per set of label values. */
+  readonly points: readonly MetricPoint<V>[];
+}
+
 /** A count that only grows (`IntStat`, `IntDictStat`). */
-export interface CounterFamily extends FamilyBase {
-  /** Discriminant. */
-  readonly kind: "counter";
-  /** The values. */
-  readonly points: readonly MetricPoint<number>[];
-}
+export type CounterFamily = KindFamily<"counter", number>;
 
-/** A number that goes up and down. */
-export interface GaugeFamily extends FamilyBase {
-  /** Discriminant. */
-  readonly kind: "gauge";
-  /** The values; booleans are 1 and 0. */
-  readonly points: readonly MetricPoint<number>[];
-}
+/** A number that goes up and down; booleans are 1 and 0. */
+export type GaugeFamily = KindFamily<"gauge", number>;
 
-/** Distributions (`PmfStat`, `NamedPmfDictStat`). */
-export interface DistributionFamily extends FamilyBase {
-  /** Discriminant. */
-  readonly kind: "distribution";
-  /** The values. */
-  readonly points: readonly MetricPoint<Distribution>[];
-}
+/** Distributions (`PmfStat`, `PmfAggregationStat`, `NamedPmfDictStat`). */
+export type DistributionFamily = KindFamily<"distribution", Distribution>;
 
 /** Rates of an event (`MeterStat`, `MeterDictStat`). */
-export interface RateFamily extends FamilyBase {
-  /** Discriminant. */
-  readonly kind: "rate";
-  /** The values. */
-  readonly points: readonly MetricPoint<Rate>[];
-}
+export type RateFamily = KindFamily<"rate", Rate>;
 
 /** Strings (a `Stat` holding text, `StringDictStat`): no number to export. */
-export interface TextFamily extends FamilyBase {
-  /** Discriminant. */
-  readonly kind: "text";
-  /** The values. */
-  readonly points: readonly MetricPoint<string>[];
-}
+export type TextFamily = KindFamily<"text", string>;
 
-/** A stat whose value could not be read (a gauge function that threw). */
-export interface ErrorFamily extends FamilyBase {
-  /** Discriminant. */
-  readonly kind: "error";
+/** A stat whose value could not be read (a gauge function that threw); it has no points. */
+export interface ErrorFamily extends KindFamily<"error", never> {
   /** The error marker, such as `<error: disk gone>`. */
   readonly message: string;
-  /** Always empty. */
-  readonly points: readonly MetricPoint<never>[];
 }
 
 /** A typed metric family: what every output format consumes. */
@@ -199,9 +175,17 @@ const UNITS = /(?:_|[a-z0-9])(seconds|bytes|ratio|Seconds|Bytes|Ratio)(?:_total)
  * before an optional `_total`; `""` when it ends with none.
  */
 function unitOf(name: string): string {
-  const match = UNITS.exec(name);
-  return match === null ? "" : match[1].toLowerCase();
+  let unit = units.get(name);
+  if (unit === undefined) {
+    const match = UNITS.exec(name);
+    unit = match === null ? "" : match[1].toLowerCase();
+    if (units.size >= 10_000) units.clear();
+    units.set(name, unit);
+  }
+  return unit;
 }
+
+const units = new Map<string, string>();
 
 function isEntries(
   value: SnapshotValue | undefined,
@@ -245,7 +229,8 @@ function summaryFields(
 
 /**
  * Calls `visit` for every leaf of a snapshot nested `depth` levels deep (a
- * dict stat: 1; a labelled stat: one per label), with the keys on the way.
+ * dict stat: 1; a labelled stat: one per label), with the keys on the way
+ * (`above` is a scratch array, restored on return).
  */
 function forEachPoint(
   value: Readonly<Record<string, SnapshotValue>>,
@@ -263,6 +248,11 @@ function forEachPoint(
   above.length = level;
 }
 
+/** The factor from a stat's unit to the base unit its families report. */
+function scaleOf(cell: StatCell): number {
+  return cell.unit === "milliseconds" ? 0.001 : 1;
+}
+
 function histogramOf(
   cell: StatCell,
   key: string | undefined,
@@ -275,67 +265,142 @@ function histogramOf(
   }
 }
 
+/**
+ * A distribution of a live stat: the buckets are read when a format first
+ * asks for them (the text formats never do), and so is the summary of a
+ * stat that keeps buckets and was not read with the tree (protobuf, which
+ * sends the buckets, never asks for it).
+ */
+class CellDistribution implements Distribution {
+  #summary: Readonly<Partial<PmfSnapshot>> | undefined;
+  readonly #cell: StatCell;
+  readonly #node: StatNode | undefined;
+  readonly #key: string | undefined;
+  #histogram: ExponentialHistogramData | undefined | null = null;
+  readonly #buckets: boolean;
+
+  /**
+   * With `summary` undefined, reads it from `cell` of `node` on first use.
+   * `buckets` false: the stat's buckets are not this point's (a scaled
+   * unit, or a labelled stat's combination).
+   */
+  constructor(
+    summary: Readonly<Partial<PmfSnapshot>> | undefined,
+    cell: StatCell,
+    node: StatNode | undefined,
+    key: string | undefined,
+    buckets = true,
+  ) {
+    this.#summary = summary;
+    this.#cell = cell;
+    this.#node = node;
+    this.#key = key;
+    this.#buckets = buckets;
+  }
+
+  get summary(): Readonly<Partial<PmfSnapshot>> {
+    if (this.#summary === undefined) {
+      const value = readCell(this.#cell, this.#node!);
+      this.#summary = isEntries(value) ? summaryFields(value, scaleOf(this.#cell)) : {};
+    }
+    return this.#summary;
+  }
+
+  get histogram(): ExponentialHistogramData | undefined {
+    if (this.#histogram === null) {
+      this.#histogram = this.#buckets ? histogramOf(this.#cell, this.#key) : undefined;
+    }
+    return this.#histogram;
+  }
+}
+
+/** Every family, whatever its kind, has this one shape (fast to make and to read). */
+class Family {
+  constructor(
+    readonly kind: MetricKind,
+    readonly container: readonly string[],
+    readonly name: string,
+    readonly path: string,
+    readonly metricName: string | undefined,
+    readonly statKind: StatKind | undefined,
+    readonly type: string,
+    readonly help: string,
+    readonly labelNames: readonly string[],
+    readonly points: readonly MetricPoint<unknown>[],
+    readonly message: string | undefined,
+    readonly declaredUnit: StatUnit | undefined,
+  ) {}
+
+  get unit(): string {
+    return this.declaredUnit === undefined
+      ? unitOf(this.metricName ?? this.name)
+      : baseUnit(this.declaredUnit);
+  }
+}
+
+function point<V>(value: V): MetricPoint<V>[] {
+  return [{ labelValues: NO_LABELS, value }];
+}
+
 /** Collects the families of one tree walk. */
 class Collector {
   readonly families: MetricFamily[] = [];
 
+  #add(
+    kind: MetricKind,
+    cell: StatCell,
+    container: readonly string[],
+    path: string,
+    labelNames: readonly string[],
+    points: readonly MetricPoint<unknown>[],
+    message?: string,
+  ): void {
+    this.families.push(
+      new Family(
+        kind,
+        container,
+        cell.name,
+        path,
+        cell.metricName,
+        cell.kind,
+        cell.type,
+        `${path} (${cell.type})`,
+        labelNames,
+        points,
+        message,
+        cell.unit,
+      ) as MetricFamily,
+    );
+  }
+
   cell(cell: StatCell, container: readonly string[], nodePath: string, value: SnapshotValue): void {
     const path = joinPath(nodePath, cell.name);
-    const metricName = cell.metricName;
-    const scale = cell.unit === "milliseconds" ? 0.001 : 1;
+    const scale = scaleOf(cell);
     const labelNames = cell.labelNames ?? KEY_LABEL;
-    const base = {
-      container,
-      name: cell.name,
-      path,
-      metricName,
-      statKind: cell.kind,
-      type: cell.type,
-      unit: cell.unit === undefined ? unitOf(metricName ?? cell.name) : baseUnit(cell.unit),
-      help: `${path} (${cell.type})`,
-    };
     if (typeof value === "string" && isErrorMarker(value)) {
-      this.families.push({
-        ...base,
-        kind: "error",
-        labelNames: NO_LABELS,
-        message: value,
-        points: [],
-      });
+      this.#add("error", cell, container, path, NO_LABELS, [], value);
       return;
     }
     const kind = cell.kind;
     switch (kind) {
       case "counter": {
         const n = numberOf(value);
-        if (n === undefined) return;
-        this.families.push({
-          ...base,
-          kind: "counter",
-          labelNames: NO_LABELS,
-          points: [{ labelValues: NO_LABELS, value: n * scale }],
-        });
+        if (n !== undefined) {
+          this.#add("counter", cell, container, path, NO_LABELS, point(n * scale));
+        }
         return;
       }
       case "gauge":
       case "sum": {
         if (typeof value === "string") {
-          this.families.push({
-            ...base,
-            kind: "text",
-            labelNames: NO_LABELS,
-            points: [{ labelValues: NO_LABELS, value }],
-          });
+          this.#add("text", cell, container, path, NO_LABELS, point(value));
           return;
         }
         const n = numberOf(value);
-        if (n === undefined) return;
-        this.families.push({
-          ...base,
-          kind: "gauge",
-          labelNames: NO_LABELS,
-          points: [{ labelValues: NO_LABELS, value: typeof value === "number" ? n * scale : n }],
-        });
+        if (n !== undefined) {
+          const v = typeof value === "number" ? n * scale : n;
+          this.#add("gauge", cell, container, path, NO_LABELS, point(v));
+        }
         return;
       }
       case "counterDict":
@@ -346,12 +411,14 @@ class Collector {
           const n = numberOf(v);
           if (n !== undefined) points.push({ labelValues, value: n * scale });
         });
-        this.families.push({
-          ...base,
-          kind: kind === "counterDict" ? "counter" : "gauge",
+        this.#add(
+          kind === "counterDict" ? "counter" : "gauge",
+          cell,
+          container,
+          path,
           labelNames,
           points,
-        });
+        );
         return;
       }
       case "stringDict": {
@@ -360,50 +427,46 @@ class Collector {
         forEachPoint(value, labelNames.length, [], (labelValues, v) => {
           if (typeof v === "string") points.push({ labelValues, value: v });
         });
-        this.families.push({ ...base, kind: "text", labelNames, points });
+        this.#add("text", cell, container, path, labelNames, points);
         return;
       }
       case "pmf": {
         if (!isEntries(value)) return;
-        this.families.push({
-          ...base,
-          kind: "distribution",
-          labelNames: NO_LABELS,
-          points: [{
-            labelValues: NO_LABELS,
-            value: {
-              summary: summaryFields(value, scale),
-              histogram: scale === 1 ? histogramOf(cell, undefined) : undefined,
-            },
-          }],
-        });
+        const distribution = new CellDistribution(
+          summaryFields(value, scale),
+          cell,
+          undefined,
+          undefined,
+          scale === 1,
+        );
+        this.#add("distribution", cell, container, path, NO_LABELS, point(distribution));
         return;
       }
       case "pmfDict": {
         if (!isEntries(value)) return;
         const points: MetricPoint<Distribution>[] = [];
-        const single = labelNames.length === 1 && scale === 1;
+        // The stat's buckets are by dict key: a labelled stat's combinations have none.
+        const buckets = labelNames.length === 1 && scale === 1;
         forEachPoint(value, labelNames.length, [], (labelValues, v) => {
           if (!isEntries(v)) return;
           points.push({
             labelValues,
-            value: {
-              summary: summaryFields(v, scale),
-              histogram: single ? histogramOf(cell, labelValues[0]) : undefined,
-            },
+            value: new CellDistribution(
+              summaryFields(v, scale),
+              cell,
+              undefined,
+              labelValues[0],
+              buckets,
+            ),
           });
         });
-        this.families.push({ ...base, kind: "distribution", labelNames, points });
+        this.#add("distribution", cell, container, path, labelNames, points);
         return;
       }
       case "meter": {
-        if (!isEntries(value)) return;
-        this.families.push({
-          ...base,
-          kind: "rate",
-          labelNames: NO_LABELS,
-          points: [{ labelValues: NO_LABELS, value: numericFields(value) }],
-        });
+        if (isEntries(value)) {
+          this.#add("rate", cell, container, path, NO_LABELS, point(numericFields(value)));
+        }
         return;
       }
       case "meterDict": {
@@ -412,7 +475,7 @@ class Collector {
         forEachPoint(value, labelNames.length, [], (labelValues, v) => {
           if (isEntries(v)) points.push({ labelValues, value: numericFields(v) });
         });
-        this.families.push({ ...base, kind: "rate", labelNames, points });
+        this.#add("rate", cell, container, path, labelNames, points);
         return;
       }
       default: {
@@ -425,8 +488,22 @@ class Collector {
   node(node: StatNode, container: readonly string[], snapshot: Snapshot | undefined): void {
     for (const [name, cell] of node.cells) {
       let value: SnapshotValue | undefined;
-      if (snapshot === undefined) value = readCell(cell, node);
-      else {
+      if (snapshot === undefined) {
+        if (cell.kind === "pmf" && cell.histogram !== undefined) {
+          // Read when a format asks: its summary, or its buckets, or both.
+          const distribution = new CellDistribution(undefined, cell, node, undefined);
+          this.#add(
+            "distribution",
+            cell,
+            container,
+            joinPath(node.path, cell.name),
+            NO_LABELS,
+            point(distribution),
+          );
+          continue;
+        }
+        value = readCell(cell, node);
+      } else {
         value = ownSnapshotValue(snapshot, name);
         if (value === undefined) continue;
       }
@@ -455,37 +532,40 @@ class Collector {
         this.plain(value, [...container, name], path);
         continue;
       }
-      const base = {
-        container,
-        name,
-        path,
-        metricName: undefined,
-        statKind: undefined,
-        type: "",
-        unit: unitOf(name),
-        help: path,
-        labelNames: NO_LABELS,
-      };
+      let kind: MetricKind;
+      let points: readonly MetricPoint<unknown>[];
+      let message: string | undefined;
       if (typeof value === "string") {
         if (isErrorMarker(value)) {
-          this.families.push({ ...base, kind: "error", message: value, points: [] });
+          kind = "error";
+          points = [];
+          message = value;
         } else {
-          this.families.push({
-            ...base,
-            kind: "text",
-            points: [{ labelValues: NO_LABELS, value }],
-          });
+          kind = "text";
+          points = point(value);
         }
-        continue;
+      } else {
+        const n = numberOf(value);
+        if (n === undefined) continue;
+        kind = "gauge";
+        points = point(n);
       }
-      const n = numberOf(value);
-      if (n !== undefined) {
-        this.families.push({
-          ...base,
-          kind: "gauge",
-          points: [{ labelValues: NO_LABELS, value: n }],
-        });
-      }
+      this.families.push(
+        new Family(
+          kind,
+          container,
+          name,
+          path,
+          undefined,
+          undefined,
+          "",
+          path,
+          NO_LABELS,
+          points,
+          message,
+          undefined,
+        ) as MetricFamily,
+      );
     }
   }
 }
@@ -502,7 +582,7 @@ function containerOf(node: StatNode): string[] {
  * The metric families of every stat under `source`, in tree order (a
  * container's stats, then its children).
  *
- * - `source` a {@linkcode StatNode}: each stat is read now (a failing read
+ * - `source` a {@linkcode StatTree} (its root) or a {@linkcode StatNode}: each stat is read now (a failing read
  *   gives an `error` family and is logged and counted, as in `getStats`),
  *   unless `snapshot` is given: then exactly the values in it are used (a
  *   filtered snapshot of that node leaves out what it lacks), with the kinds
@@ -515,19 +595,23 @@ function containerOf(node: StatNode): string[] {
  *
  * @example
  * ```ts
- * import { collection, findNode, IntDictStat, metricFamilies, reset } from "@scales/core";
+ * import { IntDictStat, metricFamilies, StatTree } from "@scales/core";
  * import assert from "node:assert/strict";
- * reset();
- * collection("/web", IntDictStat("byStatus")).byStatus.inc("200", 3);
- * const [family] = metricFamilies(findNode("/web")!);
+ * const tree = new StatTree();
+ * tree.collection("/web", IntDictStat("byStatus")).byStatus.inc("200", 3);
+ * const [family] = metricFamilies(tree);
  * assert.deepEqual(
  *   [family.kind, family.container, family.name, family.labelNames, family.points],
  *   ["counter", ["web"], "byStatus", ["key"], [{ labelValues: ["200"], value: 3 }]],
  * );
  * ```
  */
-export function metricFamilies(source: StatNode | Snapshot, snapshot?: Snapshot): MetricFamily[] {
+export function metricFamilies(
+  source: StatTree | StatNode | Snapshot,
+  snapshot?: Snapshot,
+): MetricFamily[] {
   const collector = new Collector();
+  if (source instanceof StatTree) source = source.root;
   if (source instanceof StatNode) collector.node(source, containerOf(source), snapshot);
   else collector.plain(source, NO_LABELS, "/");
   return collector.families;

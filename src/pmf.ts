@@ -6,7 +6,7 @@
  * @module
  */
 
-import { QuantileSketch } from "./_sketch.ts";
+import { DEFAULT_MAX_BUCKETS, QuantileSketch } from "./_sketch.ts";
 import { AggregationCell } from "./aggregation.ts";
 import { coarse, now, startCoarseClock } from "./clock.ts";
 import type { ExponentialHistogramData } from "./exponential_histogram.ts";
@@ -61,6 +61,14 @@ export interface PmfOptions {
   readonly windowMs?: number;
   /** Sub-sketches in the window (default 5, at least 1). */
   readonly slots?: number;
+  /**
+   * The most buckets each sketch keeps per sign (default 4,096, at least
+   * 128): the memory ceiling. 4,096 buckets cover 64 octaves at 0.54%;
+   * values spanning more than `maxBuckets / 64` octaves halve the resolution
+   * (exactly) until they fit. A distribution holds at most
+   * `(slots + 1) * 2 * maxBuckets` counters of up to 8 bytes.
+   */
+  readonly maxBuckets?: number;
 }
 
 /**
@@ -218,7 +226,7 @@ export class Pmf {
   #slot = 0;
   #generation = -1;
   /** Every sample of the slots that have left the window. */
-  readonly #retired = new QuantileSketch();
+  readonly #retired: QuantileSketch;
   #p99 = Infinity;
   #p99Generation = -1;
 
@@ -236,9 +244,16 @@ export class Pmf {
         `${where}: slots must be a positive integer, got ${describeValue(slots)}`,
       );
     }
+    const maxBuckets = options.maxBuckets ?? DEFAULT_MAX_BUCKETS;
+    if (!Number.isInteger(maxBuckets) || maxBuckets < 128) {
+      throw new TypeError(
+        `${where}: maxBuckets must be an integer of at least 128, got ${describeValue(maxBuckets)}`,
+      );
+    }
     this.#where = where;
     this.#slotMs = windowMs / slots;
-    this.#slots = Array.from({ length: slots }, () => new QuantileSketch());
+    this.#slots = Array.from({ length: slots }, () => new QuantileSketch({ maxBuckets }));
+    this.#retired = new QuantileSketch({ maxBuckets });
     this.#current = this.#slots[0]!;
     this.#start = startCoarseClock();
   }
@@ -259,8 +274,8 @@ export class Pmf {
    */
   add(value: number): void {
     if (this.#generation !== coarse.generation) this.#rotate(coarse.ms);
-    if (typeof value !== "number" || value - value !== 0) this.#reject(value); // NaN, ±Infinity
-    this.#current.add(value);
+    // The sketch refuses NaN and ±Infinity on its slow path, so the check is free.
+    if (typeof value !== "number" || !this.#current.add(value)) this.#reject(value);
   }
 
   #reject(value: unknown): never {
@@ -347,7 +362,7 @@ export class Pmf {
    * ```
    */
   exponentialHistogram(): ExponentialHistogramData {
-    const all = new QuantileSketch();
+    const all = new QuantileSketch({ maxBuckets: this.#retired.maxBuckets });
     mergeAllTime(this, all);
     return all.exponentialHistogram();
   }
@@ -364,7 +379,7 @@ export class Pmf {
 
   static {
     windowOf = (pmf) => {
-      const merged = new QuantileSketch();
+      const merged = new QuantileSketch({ maxBuckets: pmf.#retired.maxBuckets });
       mergeWindow(pmf, merged);
       return merged;
     };

@@ -1,7 +1,8 @@
 /**
- * A small protobuf writer: varints, zigzag, doubles, strings and nested
- * messages, into one growing buffer. Enough for the Prometheus exposition
- * messages, with no schema and no per-message objects.
+ * A small protobuf writer: varints, zigzag, fixed 64-bit integers, doubles,
+ * strings and nested messages, into one growing buffer. Enough for the
+ * Prometheus exposition messages and OTLP metrics, with no schema and no
+ * per-message objects.
  *
  * Nested messages reserve one byte for their length and move their bytes up
  * in the rare case the length needs more.
@@ -16,7 +17,26 @@ const VARINT = 0;
 const FIXED64 = 1;
 const LENGTH_DELIMITED = 2;
 
-/** Writes protobuf into a growing `Uint8Array`. */
+/**
+ * Writes protobuf into a growing `Uint8Array`.
+ *
+ * @example A message with a string, a nested message and a fixed64
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { ProtobufWriter } from "./_protobuf.ts";
+ * const w = new ProtobufWriter(16);
+ * w.stringField(1, "hi");
+ * const nested = w.begin(2);
+ * w.uintField(1, 300);
+ * w.end(nested);
+ * w.fixed64Field(3, 2 ** 32 + 1);
+ * assert.deepEqual([...w.bytes()], [
+ *   0x0a, 2, 0x68, 0x69, // field 1: "hi"
+ *   0x12, 3, 0x08, 0xac, 0x02, // field 2: { field 1: 300 }
+ *   0x19, 1, 0, 0, 0, 1, 0, 0, 0, // field 3: fixed64 2^32 + 1, little-endian
+ * ]);
+ * ```
+ */
 export class ProtobufWriter {
   #buffer: Uint8Array<ArrayBuffer>;
   #view: DataView;
@@ -68,7 +88,11 @@ export class ProtobufWriter {
 
   /** A field's tag. */
   tag(field: number, wireType: number): void {
-    this.varint(field * 8 + wireType);
+    const tag = field * 8 + wireType;
+    if (tag < 0x80) {
+      this.#ensure(1);
+      this.#buffer[this.#pos++] = tag;
+    } else this.varint(tag);
   }
 
   /** A `uint64`/`uint32`/enum field. */
@@ -89,6 +113,41 @@ export class ProtobufWriter {
     this.#ensure(8);
     this.#view.setFloat64(this.#pos, value, true);
     this.#pos += 8;
+  }
+
+  /**
+   * A `fixed64` field (an `sfixed64` too, for a value of 0 or more): an
+   * integer from 0 to 2^53 as a number, any 64-bit value as a bigint (such
+   * as nanoseconds since the epoch).
+   */
+  fixed64Field(field: number, value: number | bigint): void {
+    this.tag(field, FIXED64);
+    this.#ensure(8);
+    if (typeof value === "bigint") this.#view.setBigUint64(this.#pos, value, true);
+    else {
+      this.#view.setUint32(this.#pos, value >>> 0, true);
+      this.#view.setUint32(this.#pos + 4, Math.floor(value / 0x100000000), true);
+    }
+    this.#pos += 8;
+  }
+
+  /** An `sfixed64` field: an integer from -2^53 to 2^53. */
+  sfixed64Field(field: number, value: number): void {
+    if (value >= 0) {
+      this.fixed64Field(field, value);
+      return;
+    }
+    this.tag(field, FIXED64);
+    this.#ensure(8);
+    this.#view.setBigInt64(this.#pos, BigInt(value), true);
+    this.#pos += 8;
+  }
+
+  /** Bytes that are already protobuf (a message encoded once and written many times). */
+  raw(bytes: Uint8Array): void {
+    this.#ensure(bytes.length);
+    this.#buffer.set(bytes, this.#pos);
+    this.#pos += bytes.length;
   }
 
   /** A `string` field. */
