@@ -26,7 +26,7 @@ export type {
   StatSpec,
   StatValueOf,
 } from "./src/stat.ts";
-export { withMetricName } from "./src/stat.ts";
+export { type StatUnit, withMetricName, withUnit } from "./src/stat.ts";
 export { DoubleStat, type GaugeValue, IntStat, Stat } from "./src/basic_stats.ts";
 export {
   type AutoDeleteOptions,
@@ -77,6 +77,16 @@ export {
 } from "./src/model.ts";
 export type { BucketRun, ExponentialHistogramData } from "./src/exponential_histogram.ts";
 export {
+  Counter,
+  Gauge,
+  type Labelled,
+  LabelledCounterStat,
+  LabelledGaugeStat,
+  LabelledPmfStat,
+  type LabelledStatOptions,
+  type LabelValues,
+} from "./src/labelled_stats.ts";
+export {
   DEFAULT_PMF_DICT_MAX_KEYS,
   type MeterDict,
   MeterDictStat,
@@ -115,3 +125,4 @@ export * from "./http/mod.ts";
 export * from "./graphite/mod.ts";
 export * from "./forensics/mod.ts";
 export * from "./otlp/mod.ts";
+export * from "./instrument/mod.ts";

@@ -16,6 +16,13 @@
  * | `pmf`, `pmfDict` | `distribution` (summary fields, and buckets when the stat keeps them) | `key` for the dict |
  * | `meter`, `meterDict` | `rate` (count and rates) | `key` for the dict |
  *
+ * A labelled stat (`LabelledCounterStat`, …) is a dict whose cell names its
+ * dimensions (`labelNames`): its snapshot nests one level per name, and its
+ * points carry one label value per name. A stat declared `withUnit(…,
+ * "milliseconds")` is converted here, once, to seconds (its `unit` is
+ * `"seconds"`; a distribution's `count` is not scaled, and it carries no
+ * buckets).
+ *
  * A stat that failed to read is an `error` family; `null` values are left
  * out. A plain snapshot (no tree) has no kinds: each nested object is a
  * container and each leaf a `gauge` or `text` family.
@@ -33,6 +40,7 @@ import {
   type SnapshotValue,
   type StatCell,
   type StatKind,
+  type StatUnit,
 } from "./stat.ts";
 import { isErrorMarker, readCell, StatNode, StatTree } from "./tree.ts";
 
@@ -201,6 +209,50 @@ function numericFields(value: Readonly<Record<string, SnapshotValue>>): Record<s
   return out;
 }
 
+/** The unit a family reports for a stat's declared unit: milliseconds are exported as seconds. */
+function baseUnit(unit: StatUnit): string {
+  return unit === "milliseconds" ? "seconds" : unit;
+}
+
+/**
+ * A distribution's summary fields, scaled to the base unit: every field but
+ * `count` is a value in the stat's unit.
+ */
+function summaryFields(
+  value: Readonly<Record<string, SnapshotValue>>,
+  scale: number,
+): Record<string, number> {
+  const out = numericFields(value);
+  if (scale !== 1) { for (const field in out) if (field !== "count") out[field] *= scale; }
+  return out;
+}
+
+/**
+ * Calls `visit` for every leaf of a snapshot nested `depth` levels deep (a
+ * dict stat: 1; a labelled stat: one per label), with the keys on the way
+ * (`above` is a scratch array, restored on return).
+ */
+function forEachPoint(
+  value: Readonly<Record<string, SnapshotValue>>,
+  depth: number,
+  above: string[],
+  visit: (labelValues: readonly string[], leaf: SnapshotValue) => void,
+): void {
+  const level = above.length;
+  for (const key in value) {
+    const v = value[key];
+    above[level] = key;
+    if (depth <= 1) visit(above.slice(0, level + 1), v);
+    else if (isEntries(v)) forEachPoint(v, depth - 1, above, visit);
+  }
+  above.length = level;
+}
+
+/** The factor from a stat's unit to the base unit its families report. */
+function scaleOf(cell: StatCell): number {
+  return cell.unit === "milliseconds" ? 0.001 : 1;
+}
+
 function histogramOf(
   cell: StatCell,
   key: string | undefined,
@@ -225,30 +277,39 @@ class CellDistribution implements Distribution {
   readonly #node: StatNode | undefined;
   readonly #key: string | undefined;
   #histogram: ExponentialHistogramData | undefined | null = null;
+  readonly #buckets: boolean;
 
-  /** With `summary` undefined, reads it from `cell` of `node` on first use. */
+  /**
+   * With `summary` undefined, reads it from `cell` of `node` on first use.
+   * `buckets` false: the stat's buckets are not this point's (a scaled
+   * unit, or a labelled stat's combination).
+   */
   constructor(
     summary: Readonly<Partial<PmfSnapshot>> | undefined,
     cell: StatCell,
     node: StatNode | undefined,
     key: string | undefined,
+    buckets = true,
   ) {
     this.#summary = summary;
     this.#cell = cell;
     this.#node = node;
     this.#key = key;
+    this.#buckets = buckets;
   }
 
   get summary(): Readonly<Partial<PmfSnapshot>> {
     if (this.#summary === undefined) {
       const value = readCell(this.#cell, this.#node!);
-      this.#summary = isEntries(value) ? numericFields(value) : {};
+      this.#summary = isEntries(value) ? summaryFields(value, scaleOf(this.#cell)) : {};
     }
     return this.#summary;
   }
 
   get histogram(): ExponentialHistogramData | undefined {
-    if (this.#histogram === null) this.#histogram = histogramOf(this.#cell, this.#key);
+    if (this.#histogram === null) {
+      this.#histogram = this.#buckets ? histogramOf(this.#cell, this.#key) : undefined;
+    }
     return this.#histogram;
   }
 }
@@ -267,10 +328,13 @@ class Family {
     readonly labelNames: readonly string[],
     readonly points: readonly MetricPoint<unknown>[],
     readonly message: string | undefined,
+    readonly declaredUnit: StatUnit | undefined,
   ) {}
 
   get unit(): string {
-    return unitOf(this.metricName ?? this.name);
+    return this.declaredUnit === undefined
+      ? unitOf(this.metricName ?? this.name)
+      : baseUnit(this.declaredUnit);
   }
 }
 
@@ -304,12 +368,15 @@ class Collector {
         labelNames,
         points,
         message,
+        cell.unit,
       ) as MetricFamily,
     );
   }
 
   cell(cell: StatCell, container: readonly string[], nodePath: string, value: SnapshotValue): void {
     const path = joinPath(nodePath, cell.name);
+    const scale = scaleOf(cell);
+    const labelNames = cell.labelNames ?? KEY_LABEL;
     if (typeof value === "string" && isErrorMarker(value)) {
       this.#add("error", cell, container, path, NO_LABELS, [], value);
       return;
@@ -318,7 +385,9 @@ class Collector {
     switch (kind) {
       case "counter": {
         const n = numberOf(value);
-        if (n !== undefined) this.#add("counter", cell, container, path, NO_LABELS, point(n));
+        if (n !== undefined) {
+          this.#add("counter", cell, container, path, NO_LABELS, point(n * scale));
+        }
         return;
       }
       case "gauge":
@@ -328,23 +397,26 @@ class Collector {
           return;
         }
         const n = numberOf(value);
-        if (n !== undefined) this.#add("gauge", cell, container, path, NO_LABELS, point(n));
+        if (n !== undefined) {
+          const v = typeof value === "number" ? n * scale : n;
+          this.#add("gauge", cell, container, path, NO_LABELS, point(v));
+        }
         return;
       }
       case "counterDict":
       case "gaugeDict": {
         if (!isEntries(value)) return;
         const points: MetricPoint<number>[] = [];
-        for (const key in value) {
-          const n = numberOf(value[key]);
-          if (n !== undefined) points.push({ labelValues: [key], value: n });
-        }
+        forEachPoint(value, labelNames.length, [], (labelValues, v) => {
+          const n = numberOf(v);
+          if (n !== undefined) points.push({ labelValues, value: n * scale });
+        });
         this.#add(
           kind === "counterDict" ? "counter" : "gauge",
           cell,
           container,
           path,
-          KEY_LABEL,
+          labelNames,
           points,
         );
         return;
@@ -352,31 +424,43 @@ class Collector {
       case "stringDict": {
         if (!isEntries(value)) return;
         const points: MetricPoint<string>[] = [];
-        for (const key in value) {
-          const v = value[key];
-          if (typeof v === "string") points.push({ labelValues: [key], value: v });
-        }
-        this.#add("text", cell, container, path, KEY_LABEL, points);
+        forEachPoint(value, labelNames.length, [], (labelValues, v) => {
+          if (typeof v === "string") points.push({ labelValues, value: v });
+        });
+        this.#add("text", cell, container, path, labelNames, points);
         return;
       }
       case "pmf": {
         if (!isEntries(value)) return;
-        const distribution = new CellDistribution(numericFields(value), cell, undefined, undefined);
+        const distribution = new CellDistribution(
+          summaryFields(value, scale),
+          cell,
+          undefined,
+          undefined,
+          scale === 1,
+        );
         this.#add("distribution", cell, container, path, NO_LABELS, point(distribution));
         return;
       }
       case "pmfDict": {
         if (!isEntries(value)) return;
         const points: MetricPoint<Distribution>[] = [];
-        for (const key in value) {
-          const v = value[key];
-          if (!isEntries(v)) continue;
+        // The stat's buckets are by dict key: a labelled stat's combinations have none.
+        const buckets = labelNames.length === 1 && scale === 1;
+        forEachPoint(value, labelNames.length, [], (labelValues, v) => {
+          if (!isEntries(v)) return;
           points.push({
-            labelValues: [key],
-            value: new CellDistribution(numericFields(v), cell, undefined, key),
+            labelValues,
+            value: new CellDistribution(
+              summaryFields(v, scale),
+              cell,
+              undefined,
+              labelValues[0],
+              buckets,
+            ),
           });
-        }
-        this.#add("distribution", cell, container, path, KEY_LABEL, points);
+        });
+        this.#add("distribution", cell, container, path, labelNames, points);
         return;
       }
       case "meter": {
@@ -388,11 +472,10 @@ class Collector {
       case "meterDict": {
         if (!isEntries(value)) return;
         const points: MetricPoint<Rate>[] = [];
-        for (const key in value) {
-          const v = value[key];
-          if (isEntries(v)) points.push({ labelValues: [key], value: numericFields(v) });
-        }
-        this.#add("rate", cell, container, path, KEY_LABEL, points);
+        forEachPoint(value, labelNames.length, [], (labelValues, v) => {
+          if (isEntries(v)) points.push({ labelValues, value: numericFields(v) });
+        });
+        this.#add("rate", cell, container, path, labelNames, points);
         return;
       }
       default: {
@@ -480,6 +563,7 @@ class Collector {
           NO_LABELS,
           points,
           message,
+          undefined,
         ) as MetricFamily,
       );
     }

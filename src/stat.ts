@@ -94,6 +94,19 @@ export interface StatCell<V = unknown> {
    */
   metricName?: string;
   /**
+   * The unit the stat records its values in, set by {@linkcode withUnit}.
+   * The exposition model converts to the base unit once (milliseconds to
+   * seconds), so Prometheus and Graphite get seconds while snapshots, JSON
+   * and the viewer keep the recorded values.
+   */
+  unit?: StatUnit;
+  /**
+   * The dimension names of a labelled stat (its snapshot nests one level per
+   * name), such as `["method", "route"]`; absent for a dict stat, whose one
+   * dimension is `key`.
+   */
+  readonly labelNames?: readonly string[];
+  /**
    * Present on distribution stats that keep all-time exponential buckets:
    * the cumulative histogram (of the entry `key` for a `pmfDict`), or
    * `undefined` when there is none. Exporters that send buckets
@@ -177,6 +190,50 @@ export function withMetricName<N extends string, V>(
     create: (context) => {
       const cell = spec.create(context);
       cell.metricName = metricName;
+      return cell;
+    },
+  };
+}
+
+/**
+ * The units a stat can declare with {@linkcode withUnit}: `milliseconds`
+ * (exported as seconds), `seconds`, `bytes`.
+ */
+export type StatUnit = "milliseconds" | "seconds" | "bytes";
+
+const UNITS: ReadonlySet<string> = new Set(["milliseconds", "seconds", "bytes"]);
+
+/**
+ * The same spec, recording its values in `unit`. The exposition model
+ * converts to the base unit (milliseconds become seconds) for every format
+ * it feeds (Prometheus, Graphite), so the conversion is defined once;
+ * snapshots, JSON and the viewer show the values as recorded.
+ *
+ * @example
+ * ```ts
+ * import { metricFamilies, PmfStat, StatTree, withUnit } from "@scales/core";
+ * import assert from "node:assert/strict";
+ * const tree = new StatTree();
+ * tree.collection("/web", withUnit(PmfStat("latency"), "milliseconds")).latency.add(250);
+ * const [family] = metricFamilies(tree.findNode("/web")!);
+ * assert.deepEqual(family.unit, "seconds");
+ * assert.deepEqual(family.kind === "distribution" && family.points[0].value.summary.sum, 0.25);
+ * ```
+ */
+export function withUnit<N extends string, V>(
+  spec: StatSpec<N, V>,
+  unit: StatUnit,
+): StatSpec<N, V> {
+  if (!UNITS.has(unit)) {
+    throw new TypeError(
+      `unit must be "milliseconds", "seconds" or "bytes", got ${JSON.stringify(unit)}`,
+    );
+  }
+  return {
+    ...spec,
+    create: (context) => {
+      const cell = spec.create(context);
+      cell.unit = unit;
       return cell;
     },
   };
