@@ -65,6 +65,9 @@ const LO = 1 - HI;
 /** The negative store of every sketch that has seen no negative value (never written). */
 const NO_NEGATIVES = new BucketStore();
 
+/** Loads `union` with `parts` taken together; see {@linkcode SketchUnion.load}. */
+let loadUnion: (union: SketchUnion, parts: readonly QuantileSketch[]) => void;
+
 /** Options for constructing a {@linkcode QuantileSketch}. */
 export interface QuantileSketchOptions {
   /**
@@ -481,6 +484,57 @@ export class QuantileSketch {
     };
   }
 
+  static {
+    loadUnion = (union, parts) => {
+      let scale = union.initialScale;
+      let zeroCount = 0;
+      let count = 0;
+      let sum = 0;
+      let min = Infinity;
+      let max = -Infinity;
+      let origin = 0;
+      let squares = 0;
+      for (const part of parts) {
+        const n2 = part.#count;
+        if (n2 === 0) continue;
+        // Merge's arithmetic, in merge's order, so every figure is equal to the last bit.
+        if (count === 0) {
+          origin = part.#origin;
+          squares = part.#squares;
+        } else {
+          const delta = part.#origin - origin;
+          const shifted = part.#sum - n2 * part.#origin;
+          squares += part.#squares + 2 * delta * shifted + n2 * delta * delta;
+        }
+        count += n2;
+        sum += part.#sum;
+        if (part.#min < min) min = part.#min;
+        if (part.#max > max) max = part.#max;
+        zeroCount += part.#zeroCount;
+        if (part.#scale < scale) scale = part.#scale;
+      }
+      union.count = count;
+      union.sum = sum;
+      union.min = min;
+      union.max = max;
+      union.origin = origin;
+      union.squares = squares;
+      union.zeroCount = zeroCount;
+      const positives = parts.map((part) => part.#positive);
+      const negatives = parts.map((part) => part.#negative);
+      const scales = parts.map((part) => part.#scale);
+      // The scale a merge would end at: the coarsest of the parts, lowered
+      // further (as a merge does, exactly) until each sign spans at most maxBuckets.
+      const k = Math.max(
+        union.positive.bounds(positives, scales, scale, union.maxBuckets),
+        union.negative.bounds(negatives, scales, scale, union.maxBuckets),
+      );
+      union.scale = scale - k;
+      union.positive.load(positives, scales, union.scale);
+      union.negative.load(negatives, scales, union.scale);
+    };
+  }
+
   /** The point of bucket `index` nearest to both edges: `2b^(index+1) / (b + 1)`. */
   #representative(index: number): number {
     const base = Math.pow(2, Math.pow(2, -this.#scale));
@@ -496,4 +550,267 @@ function runOf(store: BucketStore): BucketRun {
     offset: store.offset + first,
     counts: Array.from(store.counts.subarray(first, store.last() + 1)),
   };
+}
+
+/**
+ * One sign's buckets of several sketches summed at one scale, in a scratch
+ * array reused from one load to the next: `counts[j]`, for `j <= last`, is
+ * the count of bucket `offset + j`; `last` is -1 when there are none.
+ */
+class _UnionStore {
+  counts = new Float64Array(64);
+  offset = 0;
+  last = -1;
+  // What bounds() found: per store its populated positions, and the lowest
+  // and highest bucket at the coarsest scale.
+  readonly #firsts: number[] = [];
+  readonly #lasts: number[] = [];
+  #scale = 0;
+  #lo = 0;
+  #hi = -1;
+
+  /**
+   * Finds the populated buckets of `stores` (`stores[i]` at `scales[i]`) at
+   * `scale`, and returns the smallest `k >= 0` such that they span at most
+   * `maxBuckets` at `scale - k`.
+   */
+  bounds(
+    stores: readonly BucketStore[],
+    scales: readonly number[],
+    scale: number,
+    maxBuckets: number,
+  ): number {
+    let lo = Infinity;
+    let hi = -Infinity;
+    for (let i = 0; i < stores.length; i++) {
+      const store = stores[i]!;
+      const first = store.first();
+      this.#firsts[i] = first;
+      if (first < 0) continue;
+      const last = store.last();
+      this.#lasts[i] = last;
+      const shift = scales[i]! - scale;
+      const a = (store.offset + first) >> shift;
+      const b = (store.offset + last) >> shift;
+      if (a < lo) lo = a;
+      if (b > hi) hi = b;
+    }
+    this.#scale = scale;
+    if (lo > hi) {
+      this.#lo = 0;
+      this.#hi = -1;
+      return 0;
+    }
+    this.#lo = lo;
+    this.#hi = hi;
+    let k = 0;
+    while ((hi >> k) - (lo >> k) + 1 > maxBuckets) k++;
+    return k;
+  }
+
+  /** Sums the stores bounds() saw at `scale` (at most its scale). */
+  load(stores: readonly BucketStore[], scales: readonly number[], scale: number): void {
+    if (this.#lo > this.#hi) {
+      this.last = -1;
+      return;
+    }
+    // Floor shifts compose, so the bounds at the lower scale are the shifted bounds.
+    const k = this.#scale - scale;
+    const low = this.#lo >> k;
+    const length = (this.#hi >> k) - low + 1;
+    if (this.counts.length < length) {
+      this.counts = new Float64Array(Math.max(length, 2 * this.counts.length));
+    }
+    const out = this.counts;
+    out.fill(0, 0, length);
+    for (let i = 0; i < stores.length; i++) {
+      const first = this.#firsts[i]!;
+      if (first < 0) continue;
+      const last = this.#lasts[i]!;
+      const store = stores[i]!;
+      const counts = store.counts;
+      const shift = scales[i]! - scale;
+      const base = store.offset;
+      if (shift === 0) {
+        const at = base - low;
+        for (let j = first; j <= last; j++) out[j + at] += counts[j]!;
+      } else {
+        for (let j = first; j <= last; j++) out[((base + j) >> shift) - low] += counts[j]!;
+      }
+    }
+    this.offset = low;
+    this.last = length - 1;
+  }
+
+  /** The buckets as a run (a fresh array; the first and last are populated). */
+  run(): BucketRun {
+    if (this.last < 0) return { offset: 0, counts: [] };
+    // A plain loop: Array.from walks a typed array through its iterator, several times slower.
+    const source = this.counts;
+    const counts = new Array<number>(this.last + 1);
+    for (let j = 0; j <= this.last; j++) counts[j] = source[j]!;
+    return { offset: this.offset, counts };
+  }
+}
+
+/**
+ * Several sketches read as one, without building the merged sketch: every
+ * figure equals, to the last bit, what `merge`-ing them into an empty sketch
+ * of `initialScale` and `maxBuckets` and reading that would give. Its
+ * buckets live in scratch arrays reused by the next `load`, so a module
+ * keeps one and reads it right after loading.
+ *
+ * @example
+ * ```ts
+ * import { QuantileSketch, SketchUnion } from "./_sketch.ts";
+ * import assert from "node:assert/strict";
+ *
+ * const a = new QuantileSketch();
+ * const b = new QuantileSketch();
+ * for (let i = 1; i <= 100; i++) (i % 2 ? a : b).add(i);
+ * const merged = a.clone();
+ * merged.merge(b);
+ * const union = new SketchUnion();
+ * union.load([a, b]);
+ * assert.deepEqual(union.quantiles([0.5, 0.99]), merged.quantiles([0.5, 0.99]));
+ * assert.deepEqual(union.exponentialHistogram(), merged.exponentialHistogram());
+ * ```
+ */
+export class SketchUnion {
+  /** The scale a merged sketch starts at. */
+  readonly initialScale: number;
+  /** The merged sketch's cap on buckets per sign, as of the last `load`. */
+  maxBuckets: number;
+  readonly #maxBuckets: number;
+  /** Internal: written by `load`. */
+  scale = 0;
+  /** Internal: written by `load`. */
+  count = 0;
+  /** Internal: written by `load`. */
+  sum = 0;
+  /** Internal: written by `load`. */
+  min = Infinity;
+  /** Internal: written by `load`. */
+  max = -Infinity;
+  /** Internal: written by `load`. */
+  origin = 0;
+  /** Internal: written by `load`. */
+  squares = 0;
+  /** Internal: written by `load`. */
+  zeroCount = 0;
+  /** Internal: the positive buckets. */
+  readonly positive: _UnionStore = new _UnionStore();
+  /** Internal: the negative buckets, by magnitude. */
+  readonly negative: _UnionStore = new _UnionStore();
+
+  /** A union whose merged sketch would have these options (the defaults by default). */
+  constructor(options: QuantileSketchOptions = {}) {
+    this.initialScale = options.scale ?? DEFAULT_SCALE;
+    this.maxBuckets = this.#maxBuckets = options.maxBuckets ?? DEFAULT_MAX_BUCKETS;
+  }
+
+  /**
+   * Reads `parts` taken together, replacing what was loaded before.
+   *
+   * @param parts The sketches.
+   * @param maxBuckets The merged sketch's cap on buckets per sign (the
+   * constructor's by default).
+   */
+  load(parts: readonly QuantileSketch[], maxBuckets: number = this.#maxBuckets): void {
+    this.maxBuckets = maxBuckets;
+    loadUnion(this, parts);
+  }
+
+  /** Sample variance, as {@linkcode QuantileSketch.variance}. */
+  get variance(): number {
+    const n = this.count;
+    if (n < 2) return 0;
+    const shifted = this.sum - n * this.origin;
+    return Math.max(0, (this.squares - shifted * shifted / n) / (n - 1));
+  }
+
+  /**
+   * The values at `qs`, as {@linkcode QuantileSketch.quantile} gives them,
+   * in one sweep over the buckets.
+   *
+   * @param qs Quantiles in `[0, 1]`, in ascending order.
+   * @param out Where to write them (a new array by default).
+   * @returns `out`.
+   * @throws {RangeError} If a quantile is outside `[0, 1]` or below the one before.
+   */
+  quantiles(qs: readonly number[], out: number[] = []): number[] {
+    const n = this.count;
+    let previous = 0;
+    for (const q of qs) {
+      if (!(q >= previous && q <= 1)) {
+        throw new RangeError(`quantiles must be ascending in [0, 1], got ${q} after ${previous}`);
+      }
+      previous = q;
+    }
+    if (n === 0) {
+      for (let i = 0; i < qs.length; i++) out[i] = NaN;
+      return out;
+    }
+    const min = this.min;
+    const max = this.max;
+    // The representative point of a bucket, as QuantileSketch computes it (same rounding).
+    const divisor = Math.pow(2, Math.pow(2, -this.scale)) + 1;
+    const scale = this.scale;
+    const length = qs.length;
+    let i = 0;
+    let rank = length > 0 ? Math.floor(qs[0]! * (n - 1)) : Infinity;
+    let seen = 0;
+    // Ascending values: negatives from the largest magnitude, zeros, positives.
+    const negative = this.negative;
+    let counts = negative.counts;
+    for (let j = negative.last; j >= 0 && i < length; j--) {
+      seen += counts[j]!;
+      if (rank >= seen) continue;
+      const value = -(2 * upperEdge(negative.offset + j, scale) / divisor);
+      do {
+        out[i++] = Math.min(max, Math.max(min, value));
+        rank = i < length ? Math.floor(qs[i]! * (n - 1)) : Infinity;
+      } while (rank < seen);
+    }
+    seen += this.zeroCount;
+    while (rank < seen) {
+      out[i++] = Math.min(max, Math.max(min, 0));
+      rank = i < length ? Math.floor(qs[i]! * (n - 1)) : Infinity;
+    }
+    const positive = this.positive;
+    counts = positive.counts;
+    const last = positive.last;
+    for (let j = 0; j <= last; j++) {
+      seen += counts[j]!;
+      if (rank >= seen) continue;
+      const value = 2 * upperEdge(positive.offset + j, scale) / divisor;
+      do {
+        out[i++] = Math.min(max, Math.max(min, value));
+        rank = i < length ? Math.floor(qs[i]! * (n - 1)) : Infinity;
+      } while (rank < seen);
+      if (i === length) break;
+    }
+    for (let k = 0; k < qs.length; k++) {
+      if (qs[k] === 0) out[k] = min;
+      else if (qs[k] === 1) out[k] = max;
+    }
+    out.length = qs.length;
+    return out;
+  }
+
+  /** The buckets and figures, as {@linkcode QuantileSketch.exponentialHistogram} gives them. */
+  exponentialHistogram(): ExponentialHistogramData {
+    const empty = this.count === 0;
+    return {
+      scale: this.scale,
+      zeroThreshold: ZERO_THRESHOLD,
+      zeroCount: this.zeroCount,
+      positive: this.positive.run(),
+      negative: this.negative.run(),
+      count: this.count,
+      sum: this.sum,
+      min: empty ? NaN : this.min,
+      max: empty ? NaN : this.max,
+    };
+  }
 }

@@ -6,7 +6,7 @@
  * @module
  */
 
-import { DEFAULT_MAX_BUCKETS, QuantileSketch } from "./_sketch.ts";
+import { DEFAULT_MAX_BUCKETS, QuantileSketch, SketchUnion } from "./_sketch.ts";
 import { AggregationCell } from "./aggregation.ts";
 import { coarse, now, startCoarseClock } from "./clock.ts";
 import type { ExponentialHistogramData } from "./exponential_histogram.ts";
@@ -122,17 +122,24 @@ function emptySnapshot(count: number, sum: number): PmfSnapshot {
   };
 }
 
-/** The snapshot of a window sketch, with all-time `count` and `sum`. */
-function snapshotOf(window: QuantileSketch, count: number, sum: number): PmfSnapshot {
-  if (window.count === 0) return emptySnapshot(count, sum);
-  const [median, p75, p95, p98, p99, p999] = window.quantiles(QUANTILES);
+/**
+ * The one scratch union every read goes through: loaded and read at once,
+ * never across an `await`, so one serves every distribution.
+ */
+const UNION = new SketchUnion();
+const QUANTILE_VALUES: number[] = [];
+
+/** The snapshot of the loaded {@linkcode UNION} (a window), with all-time `count` and `sum`. */
+function snapshotOfUnion(count: number, sum: number): PmfSnapshot {
+  if (UNION.count === 0) return emptySnapshot(count, sum);
+  const [median, p75, p95, p98, p99, p999] = UNION.quantiles(QUANTILES, QUANTILE_VALUES);
   return {
     count,
     sum,
-    min: window.min,
-    max: window.max,
-    mean: window.mean,
-    stddev: window.stddev,
+    min: UNION.min,
+    max: UNION.max,
+    mean: UNION.sum / UNION.count,
+    stddev: Math.sqrt(UNION.variance),
     median: median!,
     "75percentile": p75!,
     "95percentile": p95!,
@@ -142,12 +149,10 @@ function snapshotOf(window: QuantileSketch, count: number, sum: number): PmfSnap
   };
 }
 
-/** A fresh sketch of the samples in a distribution's window. */
-let windowOf: (pmf: Pmf) => QuantileSketch;
-/** Adds a distribution's window into `into` (for roll-ups). */
-let mergeWindow: (pmf: Pmf, into: QuantileSketch) => void;
-/** Adds every sample a distribution ever recorded into `into`. */
-let mergeAllTime: (pmf: Pmf, into: QuantileSketch) => void;
+/** A distribution's window slots, rotated to now. */
+let windowSlots: (pmf: Pmf) => readonly QuantileSketch[];
+/** A distribution's all-time sketches (the retired one first), rotated to now. */
+let allTimeSketches: (pmf: Pmf) => readonly QuantileSketch[];
 
 /** A running measurement from {@linkcode Pmf.time}: stop it to record the duration. */
 export class Timer implements Disposable {
@@ -227,8 +232,16 @@ export class Pmf {
   #generation = -1;
   /** Every sample of the slots that have left the window. */
   readonly #retired: QuantileSketch;
+  /** The retired sketch, then the slots. */
+  readonly #allTime: QuantileSketch[];
   #p99 = Infinity;
   #p99Generation = -1;
+  /** The last snapshot, and the slot and count it was taken at. */
+  #snapshot: PmfSnapshot | undefined;
+  #snapshotSlot = -1;
+  #snapshotCount = -1;
+  /** Samples in the window of the last snapshot. */
+  #windowCount = 0;
 
   /** Makes an empty distribution; `where` names it in error messages. */
   constructor(options: PmfOptions = {}, where = "Pmf") {
@@ -254,6 +267,7 @@ export class Pmf {
     this.#slotMs = windowMs / slots;
     this.#slots = Array.from({ length: slots }, () => new QuantileSketch({ maxBuckets }));
     this.#retired = new QuantileSketch({ maxBuckets });
+    this.#allTime = [this.#retired, ...this.#slots];
     this.#current = this.#slots[0]!;
     this.#start = startCoarseClock();
   }
@@ -362,42 +376,67 @@ export class Pmf {
    * ```
    */
   exponentialHistogram(): ExponentialHistogramData {
-    const all = new QuantileSketch({ maxBuckets: this.#retired.maxBuckets });
-    mergeAllTime(this, all);
-    return all.exponentialHistogram();
+    UNION.load(allTimeSketches(this), this.#retired.maxBuckets);
+    return UNION.exponentialHistogram();
   }
 
   /** The window's 99th percentile, recomputed at most once per coarse clock step. */
   p99(): number {
     if (this.#p99Generation !== coarse.generation) {
       this.#p99Generation = coarse.generation;
-      const window = windowOf(this);
-      this.#p99 = window.count === 0 ? Infinity : window.quantile(0.99);
+      const snapshot = this.snapshot();
+      this.#p99 = this.#windowCount === 0 ? Infinity : snapshot["99percentile"];
     }
     return this.#p99;
   }
 
   static {
-    windowOf = (pmf) => {
-      const merged = new QuantileSketch({ maxBuckets: pmf.#retired.maxBuckets });
-      mergeWindow(pmf, merged);
-      return merged;
-    };
-    mergeWindow = (pmf, into) => {
+    windowSlots = (pmf) => {
       pmf.#rotate(now());
-      for (const slot of pmf.#slots) into.merge(slot);
+      return pmf.#slots;
     };
-    mergeAllTime = (pmf, into) => {
+    allTimeSketches = (pmf) => {
       pmf.#rotate(now());
-      // The order of Pmf.sum, so the exported sum equals it to the last bit.
-      into.merge(pmf.#retired);
-      for (const slot of pmf.#slots) into.merge(slot);
+      return pmf.#allTime;
     };
   }
 
-  /** Count, sum, min, max, mean, stddev and percentiles; see {@linkcode PmfSnapshot}. */
+  /**
+   * Count, sum, min, max, mean, stddev and percentiles; see
+   * {@linkcode PmfSnapshot}. Computed once for each state of the
+   * distribution: until a sample is recorded or the window moves on, every
+   * read returns the same (frozen) object.
+   *
+   * @example
+   * ```ts
+   * import { Pmf } from "@scales/core";
+   * import assert from "node:assert/strict";
+   * const latency = new Pmf();
+   * latency.add(10);
+   * const first = latency.snapshot();
+   * assert.equal(latency.snapshot(), first); // nothing changed: the same object
+   * latency.add(30);
+   * assert.deepEqual(latency.snapshot().max, 30);
+   * ```
+   */
   snapshot(): PmfSnapshot {
-    return snapshotOf(windowOf(this), this.count, this.sum);
+    this.#rotate(now());
+    // Every recorded sample raises the count, and only a rotation changes
+    // the slot: the same (slot, count) is the same window.
+    const count = this.count;
+    const cached = this.#snapshot;
+    if (
+      cached !== undefined && this.#snapshotSlot === this.#slot && this.#snapshotCount === count
+    ) {
+      return cached;
+    }
+    UNION.load(this.#slots, this.#retired.maxBuckets);
+    const snapshot = Object.freeze(snapshotOfUnion(count, this.sum));
+    this.#windowCount = UNION.count;
+    this.#snapshot = snapshot;
+    this.#snapshotSlot = this.#slot;
+    this.#snapshotCount = count;
+    return snapshot;
   }
 
   #rotate(time: number): void {
@@ -488,9 +527,8 @@ export interface PmfAggregate extends PmfSnapshot {
 
 /** The all-time buckets of `children` taken together. */
 function allTimeOf(children: readonly Pmf[]): ExponentialHistogramData {
-  const merged = new QuantileSketch();
-  for (const pmf of children) mergeAllTime(pmf, merged);
-  return merged.exponentialHistogram();
+  UNION.load(children.flatMap(allTimeSketches), DEFAULT_MAX_BUCKETS);
+  return UNION.exponentialHistogram();
 }
 
 class PmfAggregationCell extends AggregationCell<Readonly<PmfAggregate>> {
@@ -505,16 +543,16 @@ class PmfAggregationCell extends AggregationCell<Readonly<PmfAggregate>> {
   };
 
   get(): Readonly<PmfAggregate> {
-    const merged = new QuantileSketch();
     let count = 0;
     let sum = 0;
     const children = [...this.#children];
+    const slots = children.flatMap(windowSlots);
     for (const pmf of children) {
-      mergeWindow(pmf, merged);
       count += pmf.count;
       sum += pmf.sum;
     }
-    return Object.defineProperty(snapshotOf(merged, count, sum), "exponentialHistogram", {
+    UNION.load(slots, DEFAULT_MAX_BUCKETS);
+    return Object.defineProperty(snapshotOfUnion(count, sum), "exponentialHistogram", {
       value: () => allTimeOf(children),
     }) as PmfAggregate;
   }
