@@ -232,8 +232,6 @@ export class Pmf {
   #generation = -1;
   /** Every sample of the slots that have left the window. */
   readonly #retired: QuantileSketch;
-  /** The retired sketch, then the slots. */
-  readonly #allTime: QuantileSketch[];
   #p99 = Infinity;
   #p99Generation = -1;
   /** The last snapshot, and the slot and count it was taken at. */
@@ -267,7 +265,6 @@ export class Pmf {
     this.#slotMs = windowMs / slots;
     this.#slots = Array.from({ length: slots }, () => new QuantileSketch({ maxBuckets }));
     this.#retired = new QuantileSketch({ maxBuckets });
-    this.#allTime = [this.#retired, ...this.#slots];
     this.#current = this.#slots[0]!;
     this.#start = startCoarseClock();
   }
@@ -397,7 +394,8 @@ export class Pmf {
     };
     allTimeSketches = (pmf) => {
       pmf.#rotate(now());
-      return pmf.#allTime;
+      // Not kept on the Pmf: an array per read costs less than its memory.
+      return [pmf.#retired, ...pmf.#slots];
     };
   }
 

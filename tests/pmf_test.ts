@@ -179,6 +179,57 @@ describe("PmfStat window", () => {
   });
 });
 
+describe("Pmf snapshot cache", () => {
+  it("sees a sample recorded after the last read", async () => {
+    await withFakeTime(() => {
+      const pmf = new Pmf();
+      pmf.add(10);
+      assert.equal(pmf.snapshot().max, 10);
+      pmf.add(30);
+      const snapshot = pmf.snapshot();
+      assert.deepEqual([snapshot.count, snapshot.max, snapshot.sum], [2, 30, 40]);
+    });
+  });
+
+  it("gives equal (the same, frozen) snapshots for two reads without a write between them", async () => {
+    await withFakeTime((clock) => {
+      const pmf = new Pmf();
+      for (let i = 1; i <= 100; i++) pmf.add(i);
+      const first = pmf.snapshot();
+      clock.tick(1_000); // time passes within the slot
+      const second = pmf.snapshot();
+      assert.equal(second, first);
+      assert.ok(Object.isFrozen(second));
+      assert.deepEqual(second.median, first.median);
+    });
+  });
+
+  it("is invalidated when the window moves on, without a write", async () => {
+    await withFakeTime((clock) => {
+      const pmf = new Pmf({ windowMs: 10_000, slots: 2 });
+      pmf.add(7);
+      assert.equal(pmf.snapshot().max, 7);
+      clock.tick(5_000); // the sample's slot is still in the window
+      assert.equal(pmf.snapshot().max, 7);
+      clock.tick(5_000); // now it has left
+      const snapshot = pmf.snapshot();
+      assert.deepEqual([snapshot.count, snapshot.max], [1, 0]);
+    });
+  });
+
+  it("is invalidated by a write that only lands after a rotation", async () => {
+    await withFakeTime((clock) => {
+      const pmf = new Pmf({ windowMs: 10_000, slots: 2 });
+      pmf.add(7);
+      assert.equal(pmf.snapshot().max, 7);
+      clock.tick(5_000);
+      pmf.add(3);
+      const snapshot = pmf.snapshot();
+      assert.deepEqual([snapshot.count, snapshot.min, snapshot.max], [2, 3, 7]);
+    });
+  });
+});
+
 describe("timing", () => {
   it("records the duration of a using block in milliseconds", async () => {
     await withFakeTime((clock) => {
@@ -314,6 +365,9 @@ describe("memory of a busy distribution", () => {
           for (const pmf of pmfs) for (const v of samples) pmf.add(v);
           if (minute < 6) clock.tick(60_000);
         }
+        // Read each, so that what a read keeps (the cached snapshot) counts too.
+        for (const pmf of pmfs) pmf.snapshot();
+        for (const pmf of pmfs) pmf.exponentialHistogram();
       }).then(() => pmfs);
     };
     // A first batch pays the one-time costs (compiled code, clock); the
@@ -326,6 +380,7 @@ describe("memory of a busy distribution", () => {
     assert.equal(pmfs[0]!.count, 700_000);
     assert.equal(pmfs[0]!.exponentialHistogram().positive.counts.length, 852);
     assert.ok(perPmf < 16 * 1024, `${perPmf} bytes per Pmf`);
+    if (process.env.SCALES_PRINT_MEMORY) console.log(`busy Pmf: ${Math.round(perPmf)} bytes`);
   });
 });
 

@@ -1,6 +1,11 @@
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
-import { DEFAULT_MAX_BUCKETS, QuantileSketch, ZERO_THRESHOLD } from "../src/_sketch.ts";
+import {
+  DEFAULT_MAX_BUCKETS,
+  QuantileSketch,
+  SketchUnion,
+  ZERO_THRESHOLD,
+} from "../src/_sketch.ts";
 import { mulberry32 } from "./_random.ts";
 
 /** A standard normal deviate by Box-Muller. */
@@ -383,5 +388,78 @@ describe("QuantileSketch memory", () => {
     const sketch = new QuantileSketch();
     for (let i = 0; i < 100_000; i++) sketch.add(Math.exp(-4 + 0.5 * gaussian(random)));
     assert.ok(sketch.bucketCount <= 1024, `${sketch.bucketCount} buckets`);
+  });
+});
+
+describe("SketchUnion: several sketches read as their merge, without the merged copy", () => {
+  const everyQuantile = Array.from({ length: 1001 }, (_, i) => i / 1000);
+
+  /** Every figure of `parts` read through a union equals that of their merge, to the last bit. */
+  function assertReadsAsMerge(parts: QuantileSketch[], maxBuckets = DEFAULT_MAX_BUCKETS): void {
+    const merged = new QuantileSketch({ maxBuckets });
+    for (const part of parts) merged.merge(part);
+    const union = new SketchUnion();
+    union.load(parts, maxBuckets);
+    assert.deepEqual(union.exponentialHistogram(), merged.exponentialHistogram());
+    assert.deepEqual(union.quantiles(everyQuantile), merged.quantiles(everyQuantile));
+    assert.equal(union.variance, merged.variance);
+  }
+
+  it("reads positives, negatives and zeros of several sketches as their merge", () => {
+    const random = mulberry32(41);
+    const parts = [0, 1, 2, 3].map((p) => {
+      const sketch = new QuantileSketch();
+      for (let i = 0; i < 5_000; i++) {
+        const v = Math.exp(3 * gaussian(random));
+        sketch.add(i % 10 === 0 ? 0 : i % 3 === p % 3 ? -v : v);
+      }
+      return sketch;
+    });
+    assertReadsAsMerge(parts);
+  });
+
+  it("reads sketches of different scales at the coarsest, as a merge does", () => {
+    const random = mulberry32(42);
+    const fine = sketchOf(generate(5_000, () => Math.exp(2 * gaussian(random))));
+    const coarse = new QuantileSketch({ scale: 2 });
+    for (let i = 0; i < 5_000; i++) coarse.add(-Math.exp(gaussian(random)));
+    assertReadsAsMerge([fine, coarse, new QuantileSketch()]);
+  });
+
+  it("lowers the scale, as a merge does, when the parts together span more than maxBuckets", () => {
+    const random = mulberry32(43);
+    const small = new QuantileSketch({ maxBuckets: 256 });
+    const large = new QuantileSketch({ maxBuckets: 256 });
+    for (let i = 0; i < 5_000; i++) small.add(Math.pow(2, 3 * random()));
+    for (let i = 0; i < 5_000; i++) large.add(Math.pow(2, 6 + 3 * random()));
+    assertReadsAsMerge([small, large], 256);
+    const union = new SketchUnion();
+    union.load([small, large], 256);
+    assert.equal(union.scale, 4);
+  });
+
+  it("reads no sketch, or only empty ones, as an empty sketch", () => {
+    assertReadsAsMerge([]);
+    assertReadsAsMerge([new QuantileSketch(), new QuantileSketch()]);
+    const union = new SketchUnion();
+    union.load([]);
+    assert.deepEqual(union.quantiles([0, 0.5, 1]), [NaN, NaN, NaN]);
+  });
+
+  it("forgets what it loaded before", () => {
+    const union = new SketchUnion();
+    union.load([sketchOf([-5, 0, 1e9, 1e-6])]);
+    const small = sketchOf([3, 4]);
+    union.load([small]);
+    assert.deepEqual(union.exponentialHistogram(), small.exponentialHistogram());
+  });
+
+  it("rejects quantiles out of ascending order", () => {
+    const union = new SketchUnion();
+    union.load([sketchOf([1, 2])]);
+    assert.throws(() => union.quantiles([0.9, 0.5]), {
+      name: "RangeError",
+      message: "quantiles must be ascending in [0, 1], got 0.5 after 0.9",
+    });
   });
 });
