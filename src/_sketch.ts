@@ -127,9 +127,6 @@ export class QuantileSketch {
   // The tables' fields, copied here so the hot path reads them in one step.
   readonly #bins: Int32Array;
   readonly #boundLow: Uint32Array;
-  readonly #binShift: number;
-  readonly #binMask: number;
-  readonly #tableScale: number;
   /** Right shift from the tables' index to the current scale's. */
   #shift: number;
   #scale: number;
@@ -166,12 +163,14 @@ export class QuantileSketch {
     }
     this.maxBuckets = maxBuckets;
     this.initialScale = scale;
-    this.#tables = mappingTables(Math.max(scale, 0));
+    // Every sketch maps values at the finest scale, 8, and shifts the index
+    // right to its own: buckets nest exactly, and the tables' shift, mask and
+    // scale become literals of the hot path instead of fields (1.1 ns a
+    // sample less, bench/add_cost.ts). The price: the scale-8 tables (6 KB,
+    // shared) take about 25 ms to build on first use, against 7 ms at scale 6.
+    this.#tables = mappingTables(MAX_SCALE);
     this.#bins = this.#tables.bins;
     this.#boundLow = this.#tables.boundLow;
-    this.#binShift = this.#tables.binShift;
-    this.#binMask = this.#tables.binMask;
-    this.#tableScale = this.#tables.scale;
     this.#scale = scale;
     this.#shift = this.#tables.scale - scale;
   }
@@ -258,12 +257,14 @@ export class QuantileSketch {
     if (v < this.#min) this.#min = v;
     if (v > this.#max) this.#max = v;
     const bins = this.#bins;
-    const at = ((high >>> this.#binShift) & this.#binMask) << 1;
+    // Literals (the tables at scale 8: shift 11, mask 511), faster than
+    // module constants; checked against the tables when the module loads.
+    const at = ((high >>> 11) & 511) << 1;
     const top = high & 0xfffff;
     const boundHigh = bins[at + 1]!;
     let above = (boundHigh - top) >>> 31;
     if (top === boundHigh) above = U32[LO]! > this.#boundLow[at >> 1]! ? 1 : 0;
-    const index = (((exponent - 1023) << this.#tableScale) + bins[at]! + above) >> this.#shift;
+    const index = (((exponent - 1023) << 8) + bins[at]! + above) >> this.#shift;
     const store = v > 0 ? this.#positive : this.#negative;
     const counts = store.counts;
     // Out of range, counts[j] is undefined and c is NaN: the test fails and

@@ -6,6 +6,7 @@ import {
   SketchUnion,
   ZERO_THRESHOLD,
 } from "../src/_sketch.ts";
+import { bucketIndex, mappingTables } from "../src/_exponential_mapping.ts";
 import { mulberry32 } from "./_random.ts";
 
 /** A standard normal deviate by Box-Muller. */
@@ -388,6 +389,37 @@ describe("QuantileSketch memory", () => {
     const sketch = new QuantileSketch();
     for (let i = 0; i < 100_000; i++) sketch.add(Math.exp(-4 + 0.5 * gaussian(random)));
     assert.ok(sketch.bucketCount <= 1024, `${sketch.bucketCount} buckets`);
+  });
+});
+
+describe("QuantileSketch hot path", () => {
+  it("maps at scale 8, whose tables' shift and mask its add() has as literals", () => {
+    const tables = mappingTables(8);
+    assert.deepEqual([tables.scale, tables.binShift, tables.binMask], [8, 11, 511]);
+  });
+
+  it("gives every scale the buckets of the mapping at that scale", () => {
+    const random = mulberry32(44);
+    for (let scale = -4; scale <= 8; scale++) {
+      const sketch = new QuantileSketch({ scale });
+      const values = generate(2_000, () => Math.pow(2, 12 * random() - 6));
+      for (let e = -6; e <= 6; e++) values.push(2 ** e, 2 ** e * (1 + Number.EPSILON), 3 * 2 ** e);
+      for (const v of values) sketch.add(v);
+      const tables = mappingTables(Math.max(scale, 0));
+      const expected = new Map<number, number>();
+      for (const v of values) {
+        const index = bucketIndex(tables, v) >> (tables.scale - scale);
+        expected.set(index, (expected.get(index) ?? 0) + 1);
+      }
+      const { positive } = sketch.exponentialHistogram();
+      const actual = new Map<number, number>();
+      positive.counts.forEach((c, j) => c > 0 && actual.set(positive.offset + j, c));
+      assert.deepEqual(
+        [...actual].sort((a, b) => a[0] - b[0]),
+        [...expected].sort((a, b) => a[0] - b[0]),
+        `scale ${scale}`,
+      );
+    }
   });
 });
 
