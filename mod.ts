@@ -46,6 +46,8 @@ export {
 } from "./src/aggregation.ts";
 export { StateTimeStat } from "./src/state_time.ts";
 export {
+  type PercentileField,
+  PERCENTILES,
   Pmf,
   PmfAggregationStat,
   type PmfOptions,
@@ -53,7 +55,25 @@ export {
   PmfStat,
   Timer,
 } from "./src/pmf.ts";
-export { Meter, type MeterSnapshot, MeterStat } from "./src/meter.ts";
+export { Meter, type MeterSnapshot, MeterStat, type RateField, RATES } from "./src/meter.ts";
+export {
+  type CounterFamily,
+  type Distribution,
+  type DistributionFamily,
+  type ErrorFamily,
+  type FamilyBase,
+  type GaugeFamily,
+  METRIC_KINDS,
+  metricFamilies,
+  type MetricFamily,
+  type MetricKind,
+  type MetricPoint,
+  type Rate,
+  type RateFamily,
+  STAT_KINDS,
+  type TextFamily,
+} from "./src/model.ts";
+export type { BucketRun, ExponentialHistogramData } from "./src/exponential_histogram.ts";
 export {
   type MeterDict,
   MeterDictStat,

@@ -12,6 +12,9 @@ import { defaultTree, snapshotNode, type StatNode, type StatTree } from "../src/
 import { renderErrorPage, renderPage } from "./html.ts";
 import { PROMETHEUS_CONTENT_TYPE, toPrometheusText } from "./prometheus.ts";
 import { filterSnapshot, parseQuery, QuerySyntaxError, type StatQuery } from "./query.ts";
+import { isViewerFormat, type ViewerFormat, viewerFormatList } from "./_viewer_formats.ts";
+
+export type { ViewerFormat } from "./_viewer_formats.ts";
 
 /**
  * Decides whether a request may see the stats, before anything else is
@@ -41,11 +44,6 @@ export interface StatsHandlerOptions {
 
 /** A web request handler: what {@linkcode statsHandler} returns. */
 export type StatsHandler = (request: Request) => Response;
-
-/** The output formats of the viewer, chosen by `?format=`. */
-export type ViewerFormat = "html" | "json" | "prettyjson" | "prometheus";
-
-const FORMATS: ReadonlySet<string> = new Set(["html", "json", "prettyjson", "prometheus"]);
 
 const CONTENT_TYPES: Record<ViewerFormat, string> = {
   html: "text/html; charset=utf-8",
@@ -261,19 +259,17 @@ export function statsHandler(options: StatsHandlerOptions = {}): StatsHandler {
     const url = new URL(request.url);
     const target = route(url.pathname);
     const requested = url.searchParams.get("format");
-    if (requested !== null && !FORMATS.has(requested)) {
+    if (requested !== null && !isViewerFormat(requested)) {
       return errorResponse(
         request,
         "text",
         400,
-        `unknown format ${
-          JSON.stringify(requested)
-        }: expected html, json, prettyjson or prometheus`,
+        `unknown format ${JSON.stringify(requested)}: expected ${viewerFormatList()}`,
         serverName,
         prefix,
       );
     }
-    const format = (requested ?? target?.defaultFormat ?? "html") as ViewerFormat;
+    const format: ViewerFormat = requested ?? target?.defaultFormat ?? "html";
     if (request.method !== "GET" && request.method !== "HEAD") {
       const response = errorResponse(
         request,

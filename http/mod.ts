@@ -40,7 +40,12 @@ export {
   type ServeOptions,
   type StatsServer,
 } from "./serve.ts";
-export { PROMETHEUS_CONTENT_TYPE, sanitizeMetricName, toPrometheusText } from "./prometheus.ts";
+export {
+  formatPrometheusText,
+  PROMETHEUS_CONTENT_TYPE,
+  sanitizeMetricName,
+  toPrometheusText,
+} from "./prometheus.ts";
 export {
   filterSnapshot,
   parseQuery,

@@ -62,7 +62,39 @@ export interface PmfOptions {
   readonly slots?: number;
 }
 
-const QUANTILES = [0.5, 0.75, 0.95, 0.98, 0.99, 0.999] as const;
+/**
+ * The percentiles a distribution's snapshot shows, in order: the
+ * {@linkcode PmfSnapshot} field and its quantile. Every exporter takes the
+ * field names from here.
+ *
+ * @example
+ * ```ts
+ * import { PERCENTILES } from "@scales/core";
+ * import assert from "node:assert/strict";
+ * assert.deepEqual(PERCENTILES.find((p) => p.quantile === 0.99)?.field, "99percentile");
+ * ```
+ */
+export const PERCENTILES: ReadonlyArray<
+  { readonly field: PercentileField; readonly quantile: number }
+> = [
+  { field: "median", quantile: 0.5 },
+  { field: "75percentile", quantile: 0.75 },
+  { field: "95percentile", quantile: 0.95 },
+  { field: "98percentile", quantile: 0.98 },
+  { field: "99percentile", quantile: 0.99 },
+  { field: "999percentile", quantile: 0.999 },
+];
+
+/** The {@linkcode PmfSnapshot} fields that hold percentiles. */
+export type PercentileField =
+  | "median"
+  | "75percentile"
+  | "95percentile"
+  | "98percentile"
+  | "99percentile"
+  | "999percentile";
+
+const QUANTILES = PERCENTILES.map((p) => p.quantile);
 
 function emptySnapshot(count: number, sum: number): PmfSnapshot {
   return {

@@ -10,6 +10,7 @@
  * @module
  */
 
+import type { ExponentialHistogramData } from "./exponential_histogram.ts";
 import { checkName } from "./path.ts";
 
 /**
@@ -92,6 +93,14 @@ export interface StatCell<V = unknown> {
    * {@linkcode withMetricName}.
    */
   metricName?: string;
+  /**
+   * Present on distribution stats that keep all-time exponential buckets:
+   * the cumulative histogram (of the entry `key` for a `pmfDict`), or
+   * `undefined` when there is none. Exporters that send buckets
+   * (Prometheus native histograms, OpenTelemetry) read it; the others use
+   * the snapshot. May throw, like `snapshot()`.
+   */
+  histogram?(key?: string): ExponentialHistogramData | undefined;
   /** Present on aggregation stats: the aggregator that gathers from below. */
   readonly aggregator?: Aggregator;
   /** What `container.name` reads. */
