@@ -29,6 +29,9 @@ import { isErrorMarker, type StatNode } from "../src/tree.ts";
 import { escapeHtml, formatNumber } from "./_format.ts";
 import { VIEWER_FORMATS } from "./_viewer_formats.ts";
 import { joinPath } from "../src/path.ts";
+import { PERCENTILES } from "../src/pmf.ts";
+import { RATES } from "../src/meter.ts";
+import { pageScript, type PageScriptConfig } from "./_page_script.ts";
 
 /** What {@linkcode renderPage} needs. */
 export interface PageOptions {
@@ -95,152 +98,20 @@ table.stats>tbody>tr>td{display:inline-block;padding-left:.8rem}
 svg.spark{width:48px}}
 `;
 
-const SCRIPT = `
-(() => {
-  const main = document.getElementById("stats");
-  const q = document.getElementById("q");
-  const auto = document.getElementById("auto");
-  const every = document.getElementById("every");
-  document.getElementById("auto-controls").hidden = false;
-  const filter = () => {
-    const t = q.value.trim().toLowerCase();
-    const items = main.querySelectorAll("[data-name]");
-    if (t === "" || /[<>=!]/.test(t)) { for (const e of items) e.hidden = false; return; }
-    for (const e of items) e.hidden = true;
-    for (const e of items) {
-      if (!e.dataset.name.toLowerCase().includes(t)) continue;
-      for (let a = e; a && a !== main; a = a.parentElement) a.hidden = false;
-      for (const d of e.querySelectorAll("[data-name]")) d.hidden = false;
-    }
-  };
-  // Charts: each refresh appends every numeric leaf's value to its series
-  // (the last KEEP values, for at most MAX series), then draws a sparkline
-  // beside the leaf; a PmfStat's percentiles and a MeterStat's m1/m5/m15
-  // share one chart beside their table instead.
-  const NS = "http://www.w3.org/2000/svg", KEEP = 60, MAX = 3000;
-  const GROUPS = [
-    [["median", "75percentile", "95percentile", "98percentile", "99percentile", "999percentile"],
-      ["p50", "p75", "p95", "p98", "p99", "p99.9"]],
-    [["m1", "m5", "m15"], ["m1", "m5", "m15"]],
-  ];
-  let series = new Map();
-  const svg = (cls, width, height, lines, label) => {
-    const box = document.createElementNS(NS, "svg");
-    box.setAttribute("class", cls);
-    box.setAttribute("viewBox", "0 0 " + width + " " + height);
-    box.setAttribute("preserveAspectRatio", "none");
-    box.setAttribute("role", "img");
-    box.setAttribute("aria-label", label);
-    let lo = Infinity, hi = -Infinity;
-    for (const [values] of lines) for (const v of values) { lo = Math.min(lo, v); hi = Math.max(hi, v); }
-    if (cls === "chart") lo = Math.min(lo, 0);
-    const span = hi - lo || 1;
-    for (const [values, line] of lines) {
-      const step = width / Math.max(1, values.length - 1);
-      const points = values.map((v, i) =>
-        (i * step).toFixed(1) + "," + (height - 1 - (v - lo) / span * (height - 2)).toFixed(1));
-      const poly = document.createElementNS(NS, "polyline");
-      poly.setAttribute("points", points.join(" "));
-      if (line) poly.setAttribute("class", line);
-      box.append(poly);
-    }
-    const title = document.createElementNS(NS, "title");
-    title.textContent = label;
-    box.append(title);
-    return box;
-  };
-  const cell = (cls, ...children) => {
-    const td = document.createElement("td");
-    td.className = cls;
-    td.append(...children);
-    return td;
-  };
-  const chart = () => {
-    const next = new Map(), groups = new Map(), leaves = [];
-    for (const td of main.querySelectorAll("td[data-value]")) {
-      if (next.size >= MAX) break;
-      const id = td.dataset.path + " " + (td.dataset.keys || "");
-      const values = series.get(id) || [];
-      values.push(Number(td.dataset.value));
-      if (values.length > KEEP) values.shift();
-      next.set(id, values);
-      const keys = td.dataset.keys ? JSON.parse(td.dataset.keys) : [];
-      const field = keys.pop();
-      const group = GROUPS.find(([fields]) => fields.includes(field));
-      if (!group) { leaves.push([td, values]); continue; }
-      const gid = td.dataset.path + " " + JSON.stringify(keys);
-      if (!groups.has(gid)) groups.set(gid, { td, group, values: {} });
-      groups.get(gid).values[field] = values;
-    }
-    series = next;
-    for (const [td, values] of leaves) {
-      if (values.length < 2) continue;
-      const box = svg("spark", 64, 16, [[values, ""]], "recent values of " + td.dataset.path);
-      td.nextElementSibling?.classList.contains("spark")
-        ? td.nextElementSibling.replaceChildren(box) : td.after(cell("spark", box));
-    }
-    for (const { td, group: [fields, names], values } of groups.values()) {
-      const lines = fields.map((f, i) => [values[f], "l" + i]).filter(([v]) => v);
-      if (lines.length !== fields.length || lines[0][0].length < 2) continue;
-      const holder = td.closest("table").parentElement;
-      const key = document.createElement("div");
-      key.className = "k";
-      key.append(...names.map((n, i) => {
-        const s = document.createElement("span");
-        s.className = "l" + i;
-        s.textContent = n;
-        return s;
-      }));
-      const box = svg("chart", 160, 44, lines, names.join(", ") + " of " + td.dataset.path);
-      holder.nextElementSibling?.classList.contains("chart")
-        ? holder.nextElementSibling.replaceChildren(box, key) : holder.after(cell("chart", box, key));
-    }
-  };
-  let timer = 0;
-  const seconds = () => Math.min(3600, Math.max(1, Math.round(Number(every.value)) || 5));
-  const schedule = () => {
-    clearTimeout(timer);
-    if (auto.checked) timer = setTimeout(refresh, seconds() * 1000);
-  };
-  const refresh = async () => {
-    try {
-      const response = await fetch(location.href, { cache: "no-store", headers: { accept: "text/html" } });
-      if (response.ok) {
-        // Parse only <main>: the page's <style> carries another response's nonce.
-        const text = await response.text();
-        const start = text.indexOf('<main id="stats">');
-        const end = text.lastIndexOf("</main>");
-        const next = start < 0 || end < start ? null : new DOMParser()
-          .parseFromString(text.slice(start, end + 7), "text/html").getElementById("stats");
-        if (next) {
-          const x = scrollX, y = scrollY;
-          main.replaceChildren(...next.childNodes);
-          filter();
-          if (auto.checked) chart();
-          scrollTo(x, y);
-        }
-      }
-    } catch (error) {
-      console.warn("scales: refresh failed", error);
-    }
-    schedule();
-  };
-  const sync = () => {
-    every.disabled = !auto.checked;
-    const url = new URL(location.href);
-    if (auto.checked) url.searchParams.set("refresh", String(seconds()));
-    else url.searchParams.delete("refresh");
-    history.replaceState(null, "", url);
-    schedule();
-  };
-  q.addEventListener("input", filter);
-  auto.addEventListener("change", sync);
-  every.addEventListener("change", sync);
-  filter();
-  if (auto.checked) chart();
-  schedule();
-})();
-`;
+/** A quantile as people label it: 0.5 → `p50`, 0.999 → `p99.9`. */
+function percentileLabel(quantile: number): string {
+  return `p${Math.round(quantile * 1000) / 10}`;
+}
+
+/** The page script's source with its configuration, ready for a `<script>` element. */
+const SCRIPT = `(${pageScript.toString()})(${
+  JSON.stringify(
+    {
+      percentiles: PERCENTILES.map(({ field, quantile }) => [field, percentileLabel(quantile)]),
+      rates: RATES.filter(({ field }) => field !== "mean").map(({ field }) => [field, field]),
+    } satisfies PageScriptConfig,
+  ).replace(/</g, "\\u003c")
+});`;
 
 function isObject(
   value: SnapshotValue | undefined,
