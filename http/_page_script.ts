@@ -20,9 +20,9 @@ export interface PageScriptConfig {
 }
 
 /**
- * Live filtering, auto-refresh and charts. Runs in the browser, once, with
- * the page's `<main id="stats">`, `#q`, `#auto`, `#every` and
- * `#auto-controls` in place.
+ * Live filtering, auto-refresh, charts and in-place loading. Runs in the
+ * browser, once, with the page's `<main id="stats">`, `#q`, `#auto`,
+ * `#every` and `#auto-controls` in place.
  */
 export function pageScript(config: PageScriptConfig): void {
   const main = document.getElementById("stats") as HTMLElement;
@@ -30,6 +30,38 @@ export function pageScript(config: PageScriptConfig): void {
   const auto = document.getElementById("auto") as HTMLInputElement;
   const every = document.getElementById("every") as HTMLInputElement;
   (document.getElementById("auto-controls") as HTMLElement).hidden = false;
+  const NS = "http://www.w3.org/2000/svg";
+  /** Points kept per series, series kept, charts drawn. */
+  const KEEP = 2_000, MAX_SERIES = 4_000, MAX_CHARTS = 400;
+  /** Chart geometry: the plot spans x [X0, W] and y [Y0, Y1]; labels sit left and below. */
+  const W = 224, H = 62, X0 = 46, Y0 = 5, Y1 = 48;
+  /** Paths of left-out containers opened in place: refreshes ask for them too. */
+  const opened = new Set<string>();
+  /** The text the page was last filtered by on the server (`?find=`), `""` for none. */
+  let found = "";
+
+  // ---------------------------------------------------------------- loading
+  const pageUrl = (href: string, extra: Record<string, string> = {}): URL => {
+    const url = new URL(href, location.href);
+    url.searchParams.delete("open");
+    for (const path of opened) url.searchParams.append("open", path);
+    if (found !== "") url.searchParams.set("find", found);
+    for (const [k, v] of Object.entries(extra)) url.searchParams.set(k, v);
+    return url;
+  };
+  /** The `<main>` of the page at `url`, or `null`. Parses only `<main>`: the rest carries another nonce. */
+  const fetchMain = async (url: URL): Promise<HTMLElement | null> => {
+    const response = await fetch(url, { cache: "no-store", headers: { accept: "text/html" } });
+    if (!response.ok) return null;
+    const text = await response.text();
+    const start = text.indexOf('<main id="stats"');
+    const end = text.lastIndexOf("</main>");
+    if (start < 0 || end < start) return null;
+    return new DOMParser().parseFromString(text.slice(start, end + 7), "text/html")
+      .getElementById("stats");
+  };
+
+  // ----------------------------------------------------------------- filter
   const filter = (): void => {
     const t = q.value.trim().toLowerCase();
     const items = main.querySelectorAll<HTMLElement>("[data-name]");
@@ -44,112 +76,383 @@ export function pageScript(config: PageScriptConfig): void {
       for (const d of e.querySelectorAll<HTMLElement>("[data-name]")) d.hidden = false;
     }
   };
-  // Charts: each refresh appends every numeric leaf's value to its series
-  // (the last KEEP values, for at most MAX series), then draws a sparkline
-  // beside the leaf; a PmfStat's percentiles and a MeterStat's m1/m5/m15
-  // share one chart beside their table instead.
-  const NS = "http://www.w3.org/2000/svg", KEEP = 60, MAX = 3000;
-  type Group = readonly [fields: readonly string[], names: readonly string[]];
-  const GROUPS: readonly Group[] = [config.percentiles, config.rates].map((pairs) => [
-    pairs.map(([field]) => field),
-    pairs.map(([, label]) => label),
-  ]);
-  let series = new Map<string, number[]>();
-  const svg = (
-    cls: string,
-    width: number,
-    height: number,
-    lines: readonly (readonly [number[], string])[],
-    label: string,
-  ): SVGSVGElement => {
-    const box = document.createElementNS(NS, "svg");
-    box.setAttribute("class", cls);
-    box.setAttribute("viewBox", "0 0 " + width + " " + height);
-    box.setAttribute("preserveAspectRatio", "none");
-    box.setAttribute("role", "img");
-    box.setAttribute("aria-label", label);
-    let lo = Infinity, hi = -Infinity;
-    for (const [values] of lines) {
-      for (const v of values) {
+  let findTimer: ReturnType<typeof setTimeout> | undefined;
+  /** With parts of the tree left out of the page, the server filters them too. */
+  const findOnServer = (): void => {
+    clearTimeout(findTimer);
+    const t = q.value.trim();
+    const partial = main.querySelector("section.lazy, tr.more") !== null;
+    if (/[<>=!]/.test(t) || t === found || (!partial && found === "")) return;
+    findTimer = setTimeout(async () => {
+      found = t;
+      try {
+        const next = await fetchMain(pageUrl(location.href));
+        if (next && q.value.trim() === t) replaceMain(next);
+      } catch (error) {
+        console.warn("scales: filtering on the server failed", error);
+      }
+    }, 300);
+  };
+
+  // ----------------------------------------------------------------- series
+  interface Series {
+    t: number[];
+    v: number[];
+  }
+  const store = new Map<string, Series>();
+  const seriesOf = (id: string): Series | undefined => {
+    let s = store.get(id);
+    if (!s && store.size < MAX_SERIES) store.set(id, s = { t: [], v: [] });
+    return s;
+  };
+  /** Records every number under `root`, as of the server's clock `t`. */
+  const observe = (root: Element, t: number): void => {
+    if (!(t > 0)) return;
+    for (const td of root.querySelectorAll<HTMLElement>("td[data-value]")) {
+      const s = seriesOf(td.dataset.path + " " + (td.dataset.keys ?? ""));
+      if (!s || (s.t.length > 0 && s.t[s.t.length - 1] >= t)) continue;
+      s.t.push(t);
+      s.v.push(Number(td.dataset.value));
+      if (s.t.length > KEEP) {
+        s.t.shift();
+        s.v.shift();
+      }
+    }
+  };
+  interface HistoryData {
+    t: number[];
+    series: Record<string, (number | null)[]>;
+  }
+  /** Puts the server's history in front of what the page has seen. */
+  const seed = (data: HistoryData): void => {
+    for (const [id, values] of Object.entries(data.series)) {
+      const s = seriesOf(id);
+      if (!s) continue;
+      const first = s.t.length > 0 ? s.t[0] : Infinity;
+      const t: number[] = [], v: number[] = [];
+      values.forEach((value, i) => {
+        if (value !== null && data.t[i] < first) {
+          t.push(data.t[i]);
+          v.push(value);
+        }
+      });
+      s.t = t.concat(s.t).slice(-KEEP);
+      s.v = v.concat(s.v).slice(-KEEP);
+    }
+  };
+
+  // ----------------------------------------------------------------- charts
+  interface Line {
+    label: string;
+    t: number[];
+    v: number[];
+  }
+  interface Chart {
+    /** The stat's row: its last cell holds the stat's charts. */
+    host: HTMLElement;
+    /** The stat's name, then the dict key for an entry's chart. */
+    title: string;
+    /** The dict key shown above an entry's chart, `""` for the stat's own. */
+    key: string;
+    unit: string;
+    lines: Line[];
+    /** The counter's total, shown beside its rate. */
+    total?: number;
+  }
+  const numberText = new Intl.NumberFormat("en", { maximumSignificantDigits: 4 });
+  const axisText = new Intl.NumberFormat("en", {
+    notation: "compact",
+    maximumSignificantDigits: 3,
+  });
+  const withUnit = (text: string, unit: string): string =>
+    unit === "" ? text : unit.startsWith("/") || unit === "B" ? text + unit : text + " " + unit;
+  const clock = (t: number): string => new Date(t).toLocaleTimeString([], { hour12: false });
+  const ago = (ms: number): string => {
+    const s = Math.round(ms / 1000);
+    return s < 120 ? "−" + s + "s" : s < 7200 ? "−" + Math.round(s / 60) + "m" : "−" +
+      Math.round(s / 3600) + "h";
+  };
+  const line = (id: string, label: string, rate: boolean): Line => {
+    const s = store.get(id);
+    if (!s) return { label, t: [], v: [] };
+    if (!rate) return { label, t: s.t, v: s.v };
+    const t: number[] = [], v: number[] = [];
+    for (let i = 1; i < s.t.length; i++) {
+      const r = (s.v[i] - s.v[i - 1]) * 1000 / (s.t[i] - s.t[i - 1]);
+      if (r >= 0) {
+        t.push(s.t[i]);
+        v.push(r);
+      }
+    }
+    return { label, t, v };
+  };
+  const leafOf = (row: Element): HTMLElement | null =>
+    row.querySelector<HTMLElement>(":scope > td[data-value]");
+  /** The charts the page asks for, from its rows' kinds. */
+  const charts = (): Chart[] => {
+    const out: Chart[] = [];
+    const single = (
+      host: HTMLElement,
+      row: HTMLElement,
+      key: string,
+      kind: string,
+      unit: string,
+    ): void => {
+      const td = leafOf(row);
+      if (!td) return;
+      const id = td.dataset.path + " " + (td.dataset.keys ?? "");
+      const counter = kind === "counter" || kind === "sum" || kind === "counterDict";
+      out.push({
+        host,
+        title: (host.dataset.name ?? "") + (key === "" ? "" : " " + key),
+        key,
+        unit: counter ? "/s" : unit,
+        lines: [line(id, "last", counter)],
+        total: counter ? Number(td.dataset.value) : undefined,
+      });
+    };
+    const group = (
+      host: HTMLElement,
+      path: string,
+      keys: string[],
+      fields: PageScriptConfig["percentiles"],
+      unit: string,
+    ): void => {
+      const key = keys.join(" ");
+      out.push({
+        host,
+        title: (host.dataset.name ?? "") + (key === "" ? "" : " " + key),
+        key,
+        unit,
+        lines: fields.map(([field, label]) =>
+          line(path + " " + JSON.stringify([...keys, field]), label, false)
+        ),
+      });
+    };
+    for (const row of main.querySelectorAll<HTMLElement>("tr[data-kind]")) {
+      const kind = row.dataset.kind ?? "", unit = row.dataset.unit ?? "";
+      const path = row.querySelector<HTMLElement>("[data-path]")?.dataset.path ?? "";
+      const inner = (): HTMLElement[] =>
+        Array.from(row.querySelectorAll<HTMLElement>(":scope > td.d > table > tbody > tr"));
+      if (kind === "counter" || kind === "sum" || kind === "gauge") {
+        single(row, row, "", kind, unit);
+      } else if (kind === "counterDict" || kind === "gaugeDict") {
+        for (const r of inner()) single(row, r, r.dataset.name ?? "", kind, unit);
+      } else if (kind === "pmf") group(row, path, [], config.percentiles, unit);
+      else if (kind === "meter") group(row, path, [], config.rates, "/s");
+      else if (kind === "pmfDict" || kind === "meterDict") {
+        const fields = kind === "pmfDict" ? config.percentiles : config.rates;
+        for (const r of inner()) {
+          group(row, path, [r.dataset.name ?? ""], fields, kind === "pmfDict" ? unit : "/s");
+        }
+      }
+    }
+    return out;
+  };
+  const el = <K extends keyof SVGElementTagNameMap>(
+    tag: K,
+    attributes: Record<string, string | number>,
+    text?: string,
+  ): SVGElementTagNameMap[K] => {
+    const e = document.createElementNS(NS, tag);
+    for (const [k, v] of Object.entries(attributes)) e.setAttribute(k, String(v));
+    if (text !== undefined) e.textContent = text;
+    return e;
+  };
+  const html = (tag: string, cls: string, text?: string): HTMLElement => {
+    const e = document.createElement(tag);
+    e.className = cls;
+    if (text !== undefined) e.textContent = text;
+    return e;
+  };
+  /** The time span every chart shares: from the oldest point on the page to the newest. */
+  let domain: [number, number] = [0, 1];
+  /** Every drawn chart's cursor mover, so that the cursor moves on all at once. */
+  let cursors: ((t: number | undefined) => void)[] = [];
+  const moveCursors = (t: number | undefined): void => {
+    for (const move of cursors) move(t);
+  };
+  /** One chart with its key, range and read-out, or `null` while it has under two points. */
+  const draw = (chart: Chart): HTMLElement | null => {
+    const { lines, unit } = chart;
+    if (!lines.some((l) => l.v.length >= 2)) return null;
+    let lo = 0, hi = 0;
+    for (const l of lines) {
+      for (const v of l.v) {
         lo = Math.min(lo, v);
         hi = Math.max(hi, v);
       }
     }
-    if (cls === "chart") lo = Math.min(lo, 0);
-    const span = hi - lo || 1;
-    for (const [values, line] of lines) {
-      const step = width / Math.max(1, values.length - 1);
-      const points = values.map((v, i) =>
-        (i * step).toFixed(1) + "," + (height - 1 - (v - lo) / span * (height - 2)).toFixed(1)
+    // Round the axis out to 1, 2, 2.5 or 5 times a power of ten.
+    const nice = (v: number): number => {
+      if (!(v > 0)) return 0;
+      const p = 10 ** Math.floor(Math.log10(v));
+      return ([1, 2, 2.5, 5, 10].find((m) => m * p >= v * (1 - 1e-9)) ?? 10) * p;
+    };
+    hi = nice(hi);
+    lo = lo < 0 ? -nice(-lo) : 0;
+    if (!(hi > lo)) hi = lo + 1;
+    const [t0, t1] = domain;
+    const x = (t: number): number => X0 + (t - t0) / (t1 - t0 || 1) * (W - X0);
+    const y = (v: number): number => Y1 - (v - lo) / (hi - lo) * (Y1 - Y0);
+    const label = chart.title + (chart.total !== undefined ? " per second" : "") +
+      (unit !== "" && chart.total === undefined ? " in " + unit : "");
+    const box = el("svg", {
+      class: "chart",
+      viewBox: `0 0 ${W} ${H}`,
+      width: W,
+      height: H,
+      role: "img",
+      tabindex: 0,
+    });
+    const mid = (lo + hi) / 2;
+    for (const v of [hi, mid, lo]) {
+      box.append(el("line", { class: "grid", x1: X0, x2: W, y1: y(v), y2: y(v) }));
+      box.append(
+        el(
+          "text",
+          { x: X0 - 4, y: y(v) + 3, "text-anchor": "end" },
+          withUnit(axisText.format(v), unit),
+        ),
       );
-      const poly = document.createElementNS(NS, "polyline");
-      poly.setAttribute("points", points.join(" "));
-      if (line) poly.setAttribute("class", line);
-      box.append(poly);
     }
-    const title = document.createElementNS(NS, "title");
-    title.textContent = label;
-    box.append(title);
-    return box;
+    box.append(el("text", { x: X0, y: H - 2 }, ago(t1 - t0)));
+    box.append(el("text", { x: W, y: H - 2, "text-anchor": "end" }, "now"));
+    lines.forEach((l, i) => {
+      const points = l.v.map((v, j) => x(l.t[j]).toFixed(1) + "," + y(v).toFixed(1));
+      box.append(el("polyline", { class: "l" + i, points: points.join(" ") }));
+    });
+    const cursor = el("line", { class: "cursor", y1: Y0, y2: Y1, visibility: "hidden" });
+    box.append(cursor);
+    const last = (l: Line): number | undefined => l.v[l.v.length - 1];
+    const all = lines.flatMap((l) => l.v);
+    const min = Math.min(...all), max = Math.max(...all);
+    const summary = lines.map((l) =>
+      (lines.length > 1 ? l.label + " " : "") + withUnit(numberText.format(last(l) ?? NaN), unit)
+    ).join(", ");
+    const span = ago(t1 - t0).slice(1);
+    box.setAttribute(
+      "aria-label",
+      `${label}, last ${span}: now ${summary}; min ${withUnit(numberText.format(min), unit)}, max ${
+        withUnit(numberText.format(max), unit)
+      }` + (chart.total !== undefined ? `; total ${numberText.format(chart.total)}` : ""),
+    );
+    box.append(el("title", {}, label));
+    // Key: each line's sample (colour and dash), label and last value; then min, max, total.
+    const key = html("div", "k");
+    lines.forEach((l, i) => {
+      const item = html("span", "i");
+      const sample = el("svg", { viewBox: "0 0 18 6", "aria-hidden": "true" });
+      sample.append(el("polyline", { class: "l" + i, points: "0,3 18,3" }));
+      item.append(sample, l.label + " ");
+      item.append(html("b", "", withUnit(numberText.format(last(l) ?? NaN), unit)));
+      key.append(item);
+    });
+    const range = html(
+      "div",
+      "k",
+      `min ${withUnit(numberText.format(min), unit)} · max ${
+        withUnit(numberText.format(max), unit)
+      }` + (chart.total !== undefined ? ` · total ${numberText.format(chart.total)}` : ""),
+    );
+    const readout = html("div", "readout");
+    readout.setAttribute("aria-live", "polite");
+    // Hover and keys: the nearest sample's values, and the cursor at its time on every chart.
+    const times = Array.from(new Set(lines.flatMap((l) => l.t))).sort((a, b) => a - b);
+    let at = times.length - 1;
+    const show = (index: number): void => {
+      at = Math.max(0, Math.min(times.length - 1, index));
+      const t = times[at];
+      moveCursors(t);
+      readout.textContent = clock(t) + "  " + lines.map((l) => {
+        const j = l.t.indexOf(t);
+        return (lines.length > 1 ? l.label + " " : "") +
+          (j < 0 ? "–" : withUnit(numberText.format(l.v[j]), unit));
+      }).join("  ");
+    };
+    const hide = (): void => {
+      moveCursors(undefined);
+      readout.textContent = "";
+    };
+    cursors.push((t) => {
+      if (t === undefined || t < t0 || t > t1) cursor.setAttribute("visibility", "hidden");
+      else {
+        cursor.setAttribute("x1", String(x(t)));
+        cursor.setAttribute("x2", String(x(t)));
+        cursor.setAttribute("visibility", "visible");
+      }
+    });
+    box.addEventListener("pointermove", (event) => {
+      const r = box.getBoundingClientRect();
+      const t = t0 + ((event.clientX - r.left) * W / r.width - X0) / (W - X0) * (t1 - t0);
+      let best = 0;
+      for (let i = 1; i < times.length; i++) {
+        if (Math.abs(times[i] - t) < Math.abs(times[best] - t)) best = i;
+      }
+      show(best);
+    });
+    box.addEventListener("pointerleave", hide);
+    box.addEventListener("blur", hide);
+    box.addEventListener("focus", () => show(at));
+    box.addEventListener("keydown", (event) => {
+      const step = { ArrowLeft: -1, ArrowRight: 1, Home: -times.length, End: times.length }[
+        event.key
+      ];
+      if (step === undefined) return;
+      event.preventDefault();
+      show(at + step);
+    });
+    const figure = html("div", "fig");
+    figure.setAttribute("role", "group");
+    figure.setAttribute("aria-label", label);
+    if (chart.key !== "") figure.append(html("div", "fk", chart.key));
+    figure.append(box, key, range, readout);
+    return figure;
   };
-  const cell = (cls: string, ...children: Node[]): HTMLTableCellElement => {
-    const td = document.createElement("td");
-    td.className = cls;
-    td.append(...children);
-    return td;
-  };
-  const chart = (): void => {
-    const next = new Map<string, number[]>();
-    const groups = new Map<
-      string,
-      { td: HTMLElement; group: Group; values: Record<string, number[]> }
-    >();
-    const leaves: [HTMLElement, number[]][] = [];
-    for (const td of main.querySelectorAll<HTMLElement>("td[data-value]")) {
-      if (next.size >= MAX) break;
-      const id = td.dataset.path + " " + (td.dataset.keys || "");
-      const values = series.get(id) || [];
-      values.push(Number(td.dataset.value));
-      if (values.length > KEEP) values.shift();
-      next.set(id, values);
-      const keys: string[] = td.dataset.keys ? JSON.parse(td.dataset.keys) : [];
-      const field = keys.pop() ?? "";
-      const group = GROUPS.find(([fields]) => fields.includes(field));
-      if (!group) {
-        leaves.push([td, values]);
+  const drawAll = (): void => {
+    const list = charts().slice(0, MAX_CHARTS);
+    let t0 = Infinity, t1 = -Infinity;
+    for (const c of list) {
+      for (const l of c.lines) {
+        if (l.t.length < 2) continue;
+        t0 = Math.min(t0, l.t[0]);
+        t1 = Math.max(t1, l.t[l.t.length - 1]);
+      }
+    }
+    domain = [t0, t1];
+    cursors = [];
+    const figures = new Map<HTMLElement, HTMLElement[]>();
+    for (const c of list) {
+      const figure = draw(c);
+      const list = figures.get(c.host) ?? [];
+      if (figure) list.push(figure);
+      figures.set(c.host, list);
+    }
+    for (const [host, list] of figures) {
+      const old = host.querySelector(":scope > td.chart");
+      if (list.length === 0) {
+        old?.remove();
         continue;
       }
-      const gid = td.dataset.path + " " + JSON.stringify(keys);
-      let entry = groups.get(gid);
-      if (!entry) groups.set(gid, entry = { td, group, values: {} });
-      entry.values[field] = values;
+      const td = document.createElement("td");
+      td.className = "chart";
+      const figs = html("div", "figs");
+      figs.append(...list);
+      td.append(figs);
+      if (old) old.replaceWith(td);
+      else host.append(td);
     }
-    series = next;
-    for (const [td, values] of leaves) {
-      if (values.length < 2) continue;
-      const box = svg("spark", 64, 16, [[values, ""]], "recent values of " + td.dataset.path);
-      const after = td.nextElementSibling;
-      if (after?.classList.contains("spark")) after.replaceChildren(box);
-      else td.after(cell("spark", box));
-    }
-    for (const { td, group: [fields, names], values } of groups.values()) {
-      const lines = fields.map((f, i) => [values[f], "l" + i] as const).filter(([v]) => v);
-      if (lines.length !== fields.length || lines[0][0].length < 2) continue;
-      const holder = td.closest("table")?.parentElement;
-      if (!holder) continue;
-      const key = document.createElement("div");
-      key.className = "k";
-      key.append(...names.map((n, i) => {
-        const s = document.createElement("span");
-        s.className = "l" + i;
-        s.textContent = n;
-        return s;
-      }));
-      const box = svg("chart", 160, 44, lines, names.join(", ") + " of " + td.dataset.path);
-      const after = holder.nextElementSibling;
-      if (after?.classList.contains("chart")) after.replaceChildren(box, key);
-      else holder.after(cell("chart", box, key));
-    }
+  };
+  const charting = (): boolean => auto.checked || main.dataset.history === "1";
+
+  // ---------------------------------------------------------------- refresh
+  const replaceMain = (next: HTMLElement): void => {
+    const x = scrollX, y = scrollY;
+    main.replaceChildren(...next.childNodes);
+    observe(main, Number(next.dataset.t));
+    filter();
+    if (charting()) drawAll();
+    scrollTo(x, y);
   };
   let timer: ReturnType<typeof setTimeout> | undefined;
   const seconds = (): number => Math.min(3600, Math.max(1, Math.round(Number(every.value)) || 5));
@@ -159,25 +462,8 @@ export function pageScript(config: PageScriptConfig): void {
   };
   const refresh = async (): Promise<void> => {
     try {
-      const response = await fetch(location.href, {
-        cache: "no-store",
-        headers: { accept: "text/html" },
-      });
-      if (response.ok) {
-        // Parse only <main>: the page's <style> carries another response's nonce.
-        const text = await response.text();
-        const start = text.indexOf('<main id="stats">');
-        const end = text.lastIndexOf("</main>");
-        const next = start < 0 || end < start ? null : new DOMParser()
-          .parseFromString(text.slice(start, end + 7), "text/html").getElementById("stats");
-        if (next) {
-          const x = scrollX, y = scrollY;
-          main.replaceChildren(...next.childNodes);
-          filter();
-          if (auto.checked) chart();
-          scrollTo(x, y);
-        }
-      }
+      const next = await fetchMain(pageUrl(location.href));
+      if (next) replaceMain(next);
     } catch (error) {
       console.warn("scales: refresh failed", error);
     }
@@ -191,10 +477,43 @@ export function pageScript(config: PageScriptConfig): void {
     history.replaceState(null, "", url);
     schedule();
   };
-  q.addEventListener("input", filter);
+  /** Opens a left-out container in place. */
+  main.addEventListener("click", async (event) => {
+    const link = (event.target as Element).closest?.("section.lazy > h2 > a");
+    if (!(link instanceof HTMLAnchorElement) || event.ctrlKey || event.metaKey) return;
+    const section = link.closest("section") as HTMLElement;
+    event.preventDefault();
+    const path = section.dataset.path ?? "";
+    try {
+      const next = await fetchMain(pageUrl(link.href));
+      if (!next) return;
+      opened.add(path);
+      section.classList.remove("lazy");
+      section.querySelector(":scope > h2 > .tag")?.remove();
+      section.append(...next.childNodes);
+      observe(section, Number(next.dataset.t));
+      filter();
+      if (charting()) drawAll();
+    } catch (error) {
+      console.warn("scales: loading " + path + " failed", error);
+    }
+  });
+  q.addEventListener("input", () => {
+    filter();
+    findOnServer();
+  });
   auto.addEventListener("change", sync);
   every.addEventListener("change", sync);
+  observe(main, Number(main.dataset.t));
   filter();
-  if (auto.checked) chart();
+  if (main.dataset.history === "1") {
+    fetch(pageUrl(location.pathname, { history: "" }), { cache: "no-store" })
+      .then((response) => response.ok ? response.json() : null)
+      .then((data: HistoryData | null) => {
+        if (data) seed(data);
+        drawAll();
+      })
+      .catch((error) => console.warn("scales: loading the history failed", error));
+  } else if (auto.checked) drawAll();
   schedule();
 }

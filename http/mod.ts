@@ -33,6 +33,7 @@ export {
   statsHandler,
   type StatsHandlerOptions,
   type ViewerFormat,
+  type WorkerView,
 } from "./handler.ts";
 export {
   type ListenAddr,

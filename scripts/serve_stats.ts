@@ -1,7 +1,8 @@
 /**
  * The viewer demo: a small simulated server whose stats change all the
  * time, with the runtime stats on (`/process`), served by the stats viewer.
- * Open the printed URL: auto-refresh is on, so sparklines and charts fill in.
+ * Open the printed URL: the charts start from the server's history (5 s samples,
+ * kept 15 minutes) and auto-refresh extends them.
  *
  * ```sh
  * deno task serve-stats            # http://127.0.0.1:8765/status/
@@ -27,6 +28,7 @@ import {
   PmfStat,
   setCollapsed,
   Stat,
+  StatHistory,
   StateTimeStat,
   StringDictStat,
   SumAggregationStat,
@@ -137,7 +139,9 @@ setInterval(() => {
   for (const worker of processor.workers) worker.step();
 }, 100);
 
-const server = await serveInBackground(parsePort(Deno.args), { serverName: "demo server" });
+// The last 15 minutes at 5 s (and an hour at 1 min), so a page opened later shows what led up to it.
+const history = new StatHistory({ intervalMs: 5_000, keep: 180 }).start();
+const server = await serveInBackground(parsePort(Deno.args), { serverName: "demo server", history });
 console.log(`stats viewer: ${server.url}?refresh=2`);
 console.log(`prometheus:   http://127.0.0.1:${server.addr.port}/metrics`);
 Deno.addSignalListener("SIGINT", () => {

@@ -5,7 +5,7 @@
  */
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
-import { PERCENTILES, StatTree } from "@scales/core";
+import { StatTree } from "@scales/core";
 import { statsHandler } from "@scales/core/http";
 import { pageScript } from "../http/_page_script.ts";
 
@@ -33,12 +33,14 @@ describe("the page script", () => {
     assert.doesNotThrow(() => new Function(script));
   });
 
-  it("gets the percentile fields from PERCENTILES, labelled p50 … p99.9", async () => {
+  it("gets the charted percentile fields from PERCENTILES, labelled p50, p99, p99.9", async () => {
     const { script } = await pageScriptOf(viewer(new Request("http://localhost/status/")));
     const config = JSON.parse(script.slice(script.lastIndexOf(")(") + 2, -2));
-    assert.deepEqual(
-      config.percentiles,
-      PERCENTILES.map(({ field }, i) => [field, ["p50", "p75", "p95", "p98", "p99", "p99.9"][i]]),
-    );
+    assert.deepEqual(config.percentiles, [
+      ["median", "p50"],
+      ["99percentile", "p99"],
+      ["999percentile", "p99.9"],
+    ]);
+    assert.deepEqual(config.rates, [["m1", "m1"], ["m5", "m5"], ["m15", "m15"]]);
   });
 });
