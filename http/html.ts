@@ -83,7 +83,11 @@ export interface PageOptions {
   readonly refresh: number | undefined;
   /** The CSP nonce of the inline style and script. */
   readonly nonce: string;
-  /** The most value rows to show before leaving containers out (default 2,000; `Infinity` for all). */
+  /**
+   * The most value rows to show before leaving containers out (default
+   * 2,000; `Infinity` for all); at most half as many container headings
+   * (at least 50) are listed.
+   */
   readonly rowBudget?: number;
   /** Container paths to show whatever their size (`?open=`). */
   readonly open?: ReadonlySet<string>;
@@ -283,23 +287,48 @@ function sizeOf(node: StatNode, snapshot: Snapshot): { rows: number; stats: numb
 interface RenderState {
   readonly prefix: string;
   readonly open: ReadonlySet<string>;
+  /** The page's row budget. */
+  readonly budget: number;
   /** Value rows still allowed. */
   left: number;
+  /** Container headings still allowed. */
+  headings: number;
+  /** Set once a container was left out for its size: no more descending into large ones. */
+  full: boolean;
 }
 
 function plural(n: number, word: string): string {
   return `${formatNumber(n)} ${word}${n === 1 ? "" : "s"}`;
 }
 
+/** The budgets a container gets on its own page: what an opened container gets in place. */
+function freshState(state: RenderState): RenderState {
+  return {
+    ...state,
+    left: state.budget,
+    headings: Math.max(50, Math.ceil(state.budget / 2)),
+    full: false,
+  };
+}
+
+/**
+ * A container's stats and, nested, its children, within the state's row
+ * and heading budgets: a child that fits is shown whole; one that does not
+ * is descended into while nothing has been left out yet, and otherwise
+ * left out as a link (`lazy`). Past the heading budget, the remaining
+ * children are counted in one line.
+ */
 function container(node: StatNode, snapshot: Snapshot, state: RenderState): string {
+  const href = escapeHtml(pageHref(state.prefix, node.path));
   let rows = "";
   let skipped = 0;
   for (const [name, cell] of node.cells) {
     const value = ownSnapshotValue(snapshot, name);
     if (value === undefined) continue;
     const count = rowsOf(value);
-    if (count > state.left && !state.open.has(node.path)) {
+    if (count > state.left) {
       skipped++;
+      state.full = true;
       continue;
     }
     state.left -= count;
@@ -315,14 +344,20 @@ function container(node: StatNode, snapshot: Snapshot, state: RenderState): stri
     }"${unitAttribute}><th scope="row">${label}</th>${valueCell(value, pathAttribute, [])}</tr>`;
   }
   if (skipped > 0) {
-    rows += `<tr class="more"><td colspan="2"><a href="${
-      escapeHtml(pageHref(state.prefix, node.path))
-    }?all">${plural(skipped, "more stat")} (show all)</a></td></tr>`;
+    rows += `<tr class="more"><td colspan="2"><a href="${href}?all">${
+      plural(skipped, "more stat")
+    } (show all)</a></td></tr>`;
   }
   let html = rows === "" ? "" : `<table class="stats"><tbody>${rows}</tbody></table>`;
+  let unlisted = 0;
   for (const [name, child] of node.children) {
     const value = ownSnapshotValue(snapshot, name);
     if (!isObject(value)) continue;
+    if (state.headings <= 0) {
+      unlisted++;
+      continue;
+    }
+    state.headings--;
     const escaped = escapeHtml(name);
     const link = `<a href="${escapeHtml(pageHref(state.prefix, child.path))}">${escaped}</a>`;
     const attributes = `data-name="${escaped}" data-path="${escapeHtml(child.path)}"`;
@@ -331,16 +366,25 @@ function container(node: StatNode, snapshot: Snapshot, state: RenderState): stri
         `<section class="c collapsed" ${attributes}><h2>${link} <span class="tag">collapsed</span></h2></section>`;
       continue;
     }
-    const size = state.open.has(child.path) ? undefined : sizeOf(child, value as Snapshot);
-    if (size !== undefined && size.rows > state.left) {
-      html += `<section class="c lazy" ${attributes}><h2>${link} <span class="tag">${
-        plural(size.stats, "stat")
-      }, not shown</span></h2></section>`;
-      continue;
+    let inner: string;
+    if (state.open.has(child.path)) inner = container(child, value as Snapshot, freshState(state));
+    else {
+      const size = sizeOf(child, value as Snapshot);
+      if (size.rows > state.left && (state.full || child.children.size === 0)) {
+        state.full = true;
+        html += `<section class="c lazy" ${attributes}><h2>${link} <span class="tag">${
+          plural(size.stats, "stat")
+        }, not shown</span></h2></section>`;
+        continue;
+      }
+      inner = container(child, value as Snapshot, state);
     }
-    html += `<section class="c" ${attributes}><h2>${link}</h2>${
-      container(child, value as Snapshot, state)
-    }</section>`;
+    html += `<section class="c" ${attributes}><h2>${link}</h2>${inner}</section>`;
+  }
+  if (unlisted > 0) {
+    html += `<p class="more"><a href="${href}?all">${
+      plural(unlisted, "more container")
+    } (show all)</a></p>`;
   }
   return html;
 }
@@ -442,11 +486,15 @@ export function renderPage(options: PageOptions): string {
   }"${refresh === undefined ? " disabled" : ""} aria-label="Refresh interval in seconds"> s</span>
 <span class="formats">${formatLinks(query)}</span>
 </form>${workersLine(options.workers)}`;
-  const state: RenderState = {
+  const budget = options.rowBudget ?? DEFAULT_ROW_BUDGET;
+  const state = freshState({
     prefix,
     open: options.open ?? new Set(),
-    left: options.rowBudget ?? DEFAULT_ROW_BUDGET,
-  };
+    budget,
+    left: 0,
+    headings: 0,
+    full: false,
+  });
   let body = snapshot === undefined ? "" : container(node, snapshot, state);
   if (body === "") {
     body = query === ""
