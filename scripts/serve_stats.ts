@@ -28,8 +28,8 @@ import {
   PmfStat,
   setCollapsed,
   Stat,
-  StatHistory,
   StateTimeStat,
+  StatHistory,
   StringDictStat,
   SumAggregationStat,
 } from "@scales/core";
@@ -141,7 +141,10 @@ setInterval(() => {
 
 // The last 15 minutes at 5 s (and an hour at 1 min), so a page opened later shows what led up to it.
 const history = new StatHistory({ intervalMs: 5_000, keep: 180 }).start();
-const server = await serveInBackground(parsePort(Deno.args), { serverName: "demo server", history });
+const server = await serveInBackground(parsePort(Deno.args), {
+  serverName: "demo server",
+  history,
+});
 console.log(`stats viewer: ${server.url}?refresh=2`);
 console.log(`prometheus:   http://127.0.0.1:${server.addr.port}/metrics`);
 Deno.addSignalListener("SIGINT", () => {

@@ -196,7 +196,7 @@ describe("StatHistory", () => {
     const used = () => {
       gc();
       const m = process.memoryUsage();
-      return m.heapUsed + m.external + m.arrayBuffers;
+      return m.heapUsed + m.external;
     };
     const before = used();
     const ticks = history.keep + history.longKeep * (history.longIntervalMs / history.intervalMs);
