@@ -407,6 +407,7 @@ export function statsHandler(options: StatsHandlerOptions = {}): StatsHandler {
           open: new Set(url.searchParams.getAll("open")),
           history: history !== undefined,
           workers: options.workers?.(request),
+          find,
         });
         return respond(request, 200, body, headers("html", nonce));
       }

@@ -97,6 +97,8 @@ export interface PageOptions {
   readonly now?: number;
   /** The workers line and picker, for a merged view. */
   readonly workers?: WorkerView;
+  /** The `?find=` text the snapshot was narrowed by, `""` (the default) for none. */
+  readonly find?: string;
 }
 
 /** The default of {@linkcode PageOptions.rowBudget}. */
@@ -295,6 +297,8 @@ interface RenderState {
   headings: number;
   /** Set once a container was left out for its size: no more descending into large ones. */
   full: boolean;
+  /** Whether the snapshot is a `?find=` result: collapsed containers then show what matched. */
+  readonly finding: boolean;
 }
 
 function plural(n: number, word: string): string {
@@ -361,7 +365,7 @@ function container(node: StatNode, snapshot: Snapshot, state: RenderState): stri
     const escaped = escapeHtml(name);
     const link = `<a href="${escapeHtml(pageHref(state.prefix, child.path))}">${escaped}</a>`;
     const attributes = `data-name="${escaped}" data-path="${escapeHtml(child.path)}"`;
-    if (child.collapsed) {
+    if (child.collapsed && !state.finding) {
       html +=
         `<section class="c collapsed" ${attributes}><h2>${link} <span class="tag">collapsed</span></h2></section>`;
       continue;
@@ -494,12 +498,14 @@ export function renderPage(options: PageOptions): string {
     left: 0,
     headings: 0,
     full: false,
+    finding: (options.find ?? "") !== "",
   });
   let body = snapshot === undefined ? "" : container(node, snapshot, state);
   if (body === "") {
-    body = query === ""
+    const asked = options.find || query;
+    body = asked === ""
       ? `<p class="empty">No stats here yet.</p>`
-      : `<p class="empty">No stats match <code>${escapeHtml(query)}</code>.</p>`;
+      : `<p class="empty">No stats match <code>${escapeHtml(asked)}</code>.</p>`;
   }
   return document(
     `${name} — ${path}`,

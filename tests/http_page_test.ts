@@ -124,6 +124,23 @@ describe("the viewer page at any tree size", () => {
     assert.doesNotMatch(html, /class="c lazy"/);
   });
 
+  it("shows what ?find= matched inside a collapsed container", async () => {
+    const tree = new StatTree();
+    tree.collection("/cache", IntStat("hits"), IntStat("misses")).hits = 4;
+    tree.setCollapsed("/cache");
+    const get = viewer(tree);
+    assert.match(await get("/status/").text(), /<section class="c collapsed" data-name="cache"/);
+    const html = await get("/status/?find=hit").text();
+    assert.match(html, /<section class="c" data-name="cache" data-path="\/cache">/);
+    assert.match(html, /data-path="\/cache\/hits" data-value="4"/);
+    assert.doesNotMatch(html, /data-path="\/cache\/misses"/);
+  });
+
+  it("says when ?find= matched nothing", async () => {
+    const html = await viewer(bigTree(1))("/status/?find=nothing%20like%20this").text();
+    assert.match(html, /<p class="empty">No stats match <code>nothing like this<\/code>.<\/p>/);
+  });
+
   it("rejects a rowBudget under 1, naming it", () => {
     assert.throws(() => statsHandler({ rowBudget: 0 }), /rowBudget must be at least 1, got 0/);
   });
