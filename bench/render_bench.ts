@@ -11,21 +11,11 @@
  * @module
  */
 
-import {
-  collection,
-  DoubleStat,
-  findNode,
-  getStats,
-  IntDictStat,
-  IntStat,
-  MeterStat,
-  PmfStat,
-  reset,
-  Stat,
-} from "@scales/core";
+import { collection, findNode, getStats, reset } from "@scales/core";
 import { statsHandler, toPrometheusText } from "@scales/core/http";
 import client from "prom-client";
 import { mulberry32 as random } from "../tests/_random.ts";
+import { benchContainerStats } from "../tests/_big_tree.ts";
 
 const CONTAINERS = 1_000;
 const STATUSES = ["200", "304", "404", "500"];
@@ -38,19 +28,7 @@ const next = random(42);
 for (let i = 0; i < CONTAINERS; i++) {
   const path = `/service${i % 10}/handler${i}`;
   const prefix = `service${i % 10}_handler${i}`;
-  const stats = collection(
-    path,
-    IntStat("requests"),
-    IntStat("errors"),
-    IntStat("timeouts"),
-    IntStat("retries"),
-    DoubleStat("load"),
-    DoubleStat("queueDepth"),
-    Stat("state", "serving"),
-    IntDictStat("byStatus"),
-    PmfStat("latency"),
-    MeterStat("hits"),
-  );
+  const stats = collection(path, ...benchContainerStats());
   const requests = Math.floor(next() * 1e6);
   stats.requests = requests;
   stats.errors = Math.floor(requests / 100);

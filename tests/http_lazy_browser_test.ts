@@ -8,8 +8,8 @@ import assert from "node:assert/strict";
 import type { BrowserContext, Page } from "playwright-core";
 import { IntStat, StatTree } from "@scales/core";
 import { serveInBackground, type StatsServer } from "@scales/core/http";
-import { removeDir, skipUnless, tempDir } from "./_system.ts";
-import { CHROMIUM, launchBrowser } from "./_browser.ts";
+import { skipUnless, tempDir } from "./_system.ts";
+import { CHROMIUM, closeAll, consoleErrorsOf, launchBrowser } from "./_browser.ts";
 
 const skip = await skipUnless(CHROMIUM);
 
@@ -19,7 +19,7 @@ describe("a page past its row budget in headless Chromium", { skip }, () => {
   let context: BrowserContext;
   let page: Page;
   let dir: string;
-  const consoleErrors: string[] = [];
+  let consoleErrors: string[] = [];
 
   before(async () => {
     for (let i = 0; i < 30; i++) {
@@ -31,20 +31,10 @@ describe("a page past its row budget in headless Chromium", { skip }, () => {
     context = await launchBrowser(dir);
     page = await context.newPage();
     page.setDefaultTimeout(10_000);
-    page.on("console", (message) => {
-      if (message.type() === "error") consoleErrors.push(message.text());
-    });
-    page.on("pageerror", (error) => consoleErrors.push(String(error)));
+    consoleErrors = consoleErrorsOf(page);
   });
 
-  after(async () => {
-    try {
-      await context?.close();
-    } finally {
-      await server?.shutdown();
-      if (dir !== undefined) await removeDir(dir);
-    }
-  });
+  after(() => closeAll(context, server, undefined, dir));
 
   it("opens a left-out container in place when its link is clicked", async () => {
     await page.goto(server.url);

@@ -5,17 +5,9 @@
  */
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
-import {
-  DoubleStat,
-  IntDictStat,
-  IntStat,
-  MeterStat,
-  PmfStat,
-  Stat,
-  StatHistory,
-  StatTree,
-} from "@scales/core";
+import { IntStat, MeterStat, PmfStat, Stat, StatHistory, StatTree } from "@scales/core";
 import { statsHandler, type StatsHandlerOptions } from "@scales/core/http";
+import { benchContainerStats } from "./_big_tree.ts";
 
 const XSS = "<img src=x onerror=alert(1)>";
 
@@ -28,19 +20,7 @@ function viewer(tree: StatTree, options: StatsHandlerOptions = {}) {
 function bigTree(containers: number): StatTree {
   const tree = new StatTree();
   for (let i = 0; i < containers; i++) {
-    const s = tree.collection(
-      `/service${i % 10}/handler${i}`,
-      IntStat("requests"),
-      IntStat("errors"),
-      IntStat("timeouts"),
-      IntStat("retries"),
-      DoubleStat("load"),
-      DoubleStat("queueDepth"),
-      Stat("state", "serving"),
-      IntDictStat("byStatus"),
-      PmfStat("latency"),
-      MeterStat("hits"),
-    );
+    const s = tree.collection(`/service${i % 10}/handler${i}`, ...benchContainerStats());
     s.requests = i * 1000;
     for (const status of ["200", "304", "404", "500"]) s.byStatus.inc(status, i);
     s.latency.add(20 + i % 7);
