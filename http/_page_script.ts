@@ -160,6 +160,7 @@ export function pageScript(config: PageScriptConfig): void {
     total?: number;
   }
   const numberText = new Intl.NumberFormat("en", { maximumSignificantDigits: 4 });
+  const totalText = new Intl.NumberFormat("en", { maximumFractionDigits: 3 });
   const axisText = new Intl.NumberFormat("en", {
     notation: "compact",
     maximumSignificantDigits: 3,
@@ -335,7 +336,7 @@ export function pageScript(config: PageScriptConfig): void {
       "aria-label",
       `${label}, last ${span}: now ${summary}; min ${withUnit(numberText.format(min), unit)}, max ${
         withUnit(numberText.format(max), unit)
-      }` + (chart.total !== undefined ? `; total ${numberText.format(chart.total)}` : ""),
+      }` + (chart.total !== undefined ? `; total ${totalText.format(chart.total)}` : ""),
     );
     box.append(el("title", {}, label));
     // Key: each line's sample (colour and dash), label and last value; then min, max, total.
@@ -353,7 +354,7 @@ export function pageScript(config: PageScriptConfig): void {
       "k",
       `min ${withUnit(numberText.format(min), unit)} · max ${
         withUnit(numberText.format(max), unit)
-      }` + (chart.total !== undefined ? ` · total ${numberText.format(chart.total)}` : ""),
+      }` + (chart.total !== undefined ? ` · total ${totalText.format(chart.total)}` : ""),
     );
     const readout = html("div", "readout");
     readout.setAttribute("aria-live", "polite");
