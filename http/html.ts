@@ -372,7 +372,7 @@ function container(node: StatNode, snapshot: Snapshot, state: RenderState): stri
     }
     let inner: string;
     if (state.open.has(child.path)) inner = container(child, value as Snapshot, freshState(state));
-    else {
+    else if (state.left !== Infinity) {
       const size = sizeOf(child, value as Snapshot);
       if (size.rows > state.left && (state.full || child.children.size === 0)) {
         state.full = true;
@@ -382,7 +382,7 @@ function container(node: StatNode, snapshot: Snapshot, state: RenderState): stri
         continue;
       }
       inner = container(child, value as Snapshot, state);
-    }
+    } else inner = container(child, value as Snapshot, state);
     html += `<section class="c" ${attributes}><h2>${link}</h2>${inner}</section>`;
   }
   if (unlisted > 0) {
