@@ -49,6 +49,7 @@ export {
   type PercentileField,
   PERCENTILES,
   Pmf,
+  type PmfAggregate,
   PmfAggregationStat,
   type PmfOptions,
   type PmfSnapshot,
@@ -63,6 +64,7 @@ export {
   type ErrorFamily,
   type FamilyBase,
   type GaugeFamily,
+  type KindFamily,
   METRIC_KINDS,
   metricFamilies,
   type MetricFamily,
@@ -75,6 +77,7 @@ export {
 } from "./src/model.ts";
 export type { BucketRun, ExponentialHistogramData } from "./src/exponential_histogram.ts";
 export {
+  DEFAULT_PMF_DICT_MAX_KEYS,
   type MeterDict,
   MeterDictStat,
   NamedPmfDictStat,

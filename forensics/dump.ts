@@ -9,6 +9,7 @@
 import { describeValue, log } from "../src/log.ts";
 import type { Snapshot } from "../src/stat.ts";
 import { defaultTree, type StatTree } from "../src/tree.ts";
+import { checkPeriodMs } from "../push/options.ts";
 import { type FileWriter, loadWriter } from "./_write_file.ts";
 
 /** The document a dump writes: the snapshot, plus when it was taken. */
@@ -121,13 +122,7 @@ export class PeriodicFileDumper implements AsyncDisposable {
    */
   constructor(path: string, options: PeriodicFileDumperOptions = {}) {
     this.path = checkPath(path, "PeriodicFileDumper");
-    const periodMs = options.periodMs ?? 60_000;
-    if (typeof periodMs !== "number" || !Number.isFinite(periodMs) || periodMs < 1) {
-      throw new RangeError(
-        `periodMs must be a number of at least 1, got ${describeValue(periodMs)}`,
-      );
-    }
-    this.periodMs = periodMs;
+    this.periodMs = checkPeriodMs(options.periodMs);
     this.#dumpOnExit = options.dumpOnExit ?? true;
     this.#signals = options.signals ?? true;
     this.#tree = options.tree ?? defaultTree;

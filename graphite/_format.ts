@@ -13,20 +13,7 @@
 import { metricFamilies, type MetricFamily } from "../src/model.ts";
 import { joinPath } from "../src/path.ts";
 import type { Snapshot, SnapshotValue } from "../src/stat.ts";
-
-/** Decides whether one value is pushed, given its stat path (such as `/web/hits`) and value. */
-export type StatRule = (path: string, value: SnapshotValue) => boolean;
-
-/** Decides whether a whole branch (such as `/web/byPath`) is skipped, given its path. */
-export type PruneRule = (path: string) => boolean;
-
-/** One rule as kept by a pusher: allow or forbid, and what it matches. */
-export interface PushRule {
-  /** `true` for `allow`, `false` for `forbid`. */
-  readonly allow: boolean;
-  /** The compiled matcher. */
-  readonly matches: StatRule;
-}
+import { forbidden, pruned, type PruneRule, type PushRule } from "../push/rules.ts";
 
 /** What formatting one push produced. */
 export interface FormattedPush {
@@ -68,54 +55,6 @@ export function sanitizePrefix(prefix: string): string {
   return trimmed.split(".").map(sanitizeSegment).join(".") + ".";
 }
 
-/**
- * Compiles an fnmatch-style glob, matched against the whole stat path
- * without its leading `/`: `*` (and `**`) match any characters including
- * `/`, `?` one character, `[abc]` / `[!abc]` a class. So `web/*`,
- * `/web/*` and `*latency*` work as in the original scales.
- */
-export function compileGlob(glob: string): (path: string) => boolean {
-  const source = stripSlash(glob);
-  let pattern = "^";
-  for (let i = 0; i < source.length; i++) {
-    const char = source[i];
-    if (char === "*") {
-      while (source[i + 1] === "*") i++;
-      pattern += "[\\s\\S]*";
-    } else if (char === "?") {
-      pattern += "[\\s\\S]";
-    } else if (char === "[") {
-      const end = source.indexOf("]", i + 2);
-      if (end === -1) {
-        pattern += "\\[";
-        continue;
-      }
-      let body = source.slice(i + 1, end);
-      const negate = body.startsWith("!");
-      if (negate) body = body.slice(1);
-      pattern += `[${negate ? "^" : ""}${body.replace(/[\\\]^]/g, "\\$&")}]`;
-      i = end;
-    } else {
-      pattern += char.replace(/[.*+?^${}()|[\]\\/]/g, "\\$&");
-    }
-  }
-  const regex = new RegExp(pattern + "$", "u");
-  return (path) => regex.test(stripSlash(path));
-}
-
-function stripSlash(path: string): string {
-  return path.startsWith("/") ? path.slice(1) : path;
-}
-
-/** Whether the newest matching rule forbids `path` (no match: allowed). */
-function forbidden(rules: readonly PushRule[], path: string, value: SnapshotValue): boolean {
-  for (let i = rules.length - 1; i >= 0; i--) {
-    const rule = rules[i];
-    if (rule.matches(path, value)) return !rule.allow;
-  }
-  return false;
-}
-
 /** One push being formatted: the lines so far, and the rule checks it has made. */
 class Lines {
   text = "";
@@ -146,18 +85,12 @@ class Lines {
   }
 
   #pruned(path: string): boolean {
-    let pruned = this.#prunedBranches.get(path);
-    if (pruned === undefined) {
-      pruned = false;
-      for (let i = this.#prunes.length - 1; i >= 0; i--) {
-        if (this.#prunes[i](path)) {
-          pruned = true;
-          break;
-        }
-      }
-      this.#prunedBranches.set(path, pruned);
+    let isPruned = this.#prunedBranches.get(path);
+    if (isPruned === undefined) {
+      isPruned = pruned(this.#prunes, path);
+      this.#prunedBranches.set(path, isPruned);
     }
-    return pruned;
+    return isPruned;
   }
 
   /** Starts a family: its container's name, and whether a branch above it is pruned. */
@@ -202,7 +135,7 @@ class Lines {
         }
         if (field !== undefined) path = joinPath(path, field);
       }
-      if (this.#prunes.length > 0 && this.#prunedLeaf(path)) return;
+      if (this.#prunes.length > 0 && pruned(this.#prunes, path)) return;
       if (forbidden(this.#rules, path, value)) return;
     }
     let text: string;
@@ -223,11 +156,6 @@ class Lines {
     }
     this.text += name + " " + text + this.#suffix;
     this.lines++;
-  }
-
-  #prunedLeaf(path: string): boolean {
-    for (let i = this.#prunes.length - 1; i >= 0; i--) if (this.#prunes[i](path)) return true;
-    return false;
   }
 }
 

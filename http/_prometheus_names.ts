@@ -104,11 +104,14 @@ export class PrometheusNames {
 
   #allocate(stem: string, suffixes: readonly string[]): string {
     let candidate = stem;
-    for (let n = 2; suffixes.some((suffix) => this.#used.has(candidate + suffix)); n++) {
-      candidate = `${stem}_${n}`;
-    }
+    for (let n = 2; this.#taken(candidate, suffixes); n++) candidate = `${stem}_${n}`;
     for (const suffix of suffixes) this.#used.add(candidate + suffix);
     return candidate;
+  }
+
+  #taken(candidate: string, suffixes: readonly string[]): boolean {
+    for (const suffix of suffixes) if (this.#used.has(candidate + suffix)) return true;
+    return false;
   }
 
   /**

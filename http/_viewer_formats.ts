@@ -5,7 +5,16 @@
  * @module
  */
 
-/** The viewer's formats, the default (`html`) first. */
+/**
+ * The viewer's formats, the default (`html`) first.
+ *
+ * @example
+ * ```ts
+ * import { VIEWER_FORMATS } from "@scales/core/http";
+ * import assert from "node:assert/strict";
+ * assert.deepEqual(VIEWER_FORMATS, ["html", "json", "prettyjson", "prometheus"]);
+ * ```
+ */
 export const VIEWER_FORMATS = ["html", "json", "prettyjson", "prometheus"] as const;
 
 /** The output formats of the viewer, chosen by `?format=`. */

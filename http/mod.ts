@@ -1,14 +1,17 @@
 /**
  * The scales stats viewer over HTTP: the stat tree as an HTML page, JSON
- * and Prometheus text.
+ * and the Prometheus formats (text, OpenMetrics, protobuf).
  *
  * - {@linkcode statsHandler} is a plain `(request: Request) => Response` to
  *   mount in your own server (`Deno.serve`, Hono, oak).
  * - {@linkcode serveInBackground} serves it on its own port (loopback by
  *   default; pass `authorize` such as {@linkcode bearerToken} before binding
  *   beyond it).
- * - {@linkcode toPrometheusText} renders any subtree in the Prometheus text
- *   exposition format 0.0.4.
+ * - `/metrics` answers Prometheus in the format its `Accept` header asks for
+ *   ({@linkcode negotiateExposition}): {@linkcode toPrometheusProtobuf} with
+ *   distributions as native histograms, {@linkcode toOpenMetricsText}, or
+ *   {@linkcode toPrometheusText} (the text format 0.0.4, the default). Each
+ *   renders any subtree, from the exposition model (`metricFamilies`).
  *
  * @example Serve the viewer beside your application
  * ```ts
@@ -35,6 +38,7 @@ export {
   type ViewerFormat,
   type WorkerView,
 } from "./handler.ts";
+export { VIEWER_FORMATS } from "./_viewer_formats.ts";
 export {
   type ListenAddr,
   serveInBackground,
@@ -58,3 +62,19 @@ export {
 export type { Aggregator, Snapshot, SnapshotValue, StatCell, StatKind } from "../src/stat.ts";
 export type { StatNode } from "../src/tree.ts";
 export { type NodeRequestLike, type NodeResponseLike, toNodeListener } from "./node_listener.ts";
+export {
+  formatOpenMetricsText,
+  OPENMETRICS_CONTENT_TYPE,
+  toOpenMetricsText,
+} from "./openmetrics.ts";
+export {
+  formatPrometheusProtobuf,
+  PROMETHEUS_PROTOBUF_CONTENT_TYPE,
+  toPrometheusProtobuf,
+} from "./prometheus_protobuf.ts";
+export {
+  type Exposition,
+  type ExpositionFormat,
+  negotiateExposition,
+  renderExposition,
+} from "./exposition.ts";

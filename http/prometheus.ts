@@ -24,98 +24,26 @@
  */
 
 import { metricFamilies, type MetricFamily } from "../src/model.ts";
-import { PERCENTILES } from "../src/pmf.ts";
-import { RATES } from "../src/meter.ts";
 import type { Snapshot } from "../src/stat.ts";
 import type { StatNode } from "../src/tree.ts";
-import {
-  escapeHelp,
-  formatSampleValue,
-  joinLabels,
-  labelText,
-  PrometheusNames,
-} from "./_prometheus_names.ts";
+import { escapeHelp } from "./_prometheus_names.ts";
+import { formatText, type TextDialect } from "./_text_exposition.ts";
 
 export { sanitizeMetricName } from "./_prometheus_names.ts";
 
 /** The `Content-Type` of the Prometheus text exposition format 0.0.4. */
 export const PROMETHEUS_CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8";
 
-/** The quantile label of each percentile, as the text formats write it. */
-const QUANTILE_LABELS = PERCENTILES.map((p) => `quantile="${p.quantile}"`);
-/** The window label of each rate. */
-const WINDOW_LABELS = RATES.map((r) => `window="${r.window}"`);
-
-function sample(name: string, labels: string, value: number): string {
-  return labels === ""
-    ? `${name} ${formatSampleValue(value)}\n`
-    : `${name}{${labels}} ${formatSampleValue(value)}\n`;
-}
-
-function header(name: string, type: string, help: string): string {
-  return `# HELP ${name} ${help}\n# TYPE ${name} ${type}\n`;
-}
-
-/** One family in the text format 0.0.4, named `stem` (see `PrometheusNames`). */
-function writeFamily(family: MetricFamily, stem: string | undefined): string {
-  const help = escapeHelp(family.help);
-  const names = family.labelNames;
-  const kind = family.kind;
-  switch (kind) {
-    case "counter":
-    case "gauge": {
-      const name = kind === "counter" ? `${stem}_total` : stem!;
-      let out = header(name, kind, help);
-      for (const point of family.points) {
-        out += sample(name, labelText(names, point.labelValues), point.value);
-      }
-      return out;
-    }
-    case "distribution": {
-      const name = stem!;
-      let out = header(name, "summary", help);
-      for (const point of family.points) {
-        const labels = labelText(names, point.labelValues);
-        const summary = point.value.summary;
-        for (let i = 0; i < PERCENTILES.length; i++) {
-          const v = summary[PERCENTILES[i].field];
-          if (v !== undefined) out += sample(name, joinLabels(labels, QUANTILE_LABELS[i]), v);
-        }
-        if (summary.sum !== undefined) out += sample(`${name}_sum`, labels, summary.sum);
-        if (summary.count !== undefined) out += sample(`${name}_count`, labels, summary.count);
-      }
-      return out;
-    }
-    case "rate": {
-      let out = header(`${stem}_total`, "counter", `${help}, events`);
-      for (const point of family.points) {
-        const count = point.value.count;
-        if (count !== undefined) {
-          out += sample(`${stem}_total`, labelText(names, point.labelValues), count);
-        }
-      }
-      out += header(`${stem}_rate`, "gauge", `${help}, events per second`);
-      for (const point of family.points) {
-        const labels = labelText(names, point.labelValues);
-        for (let i = 0; i < RATES.length; i++) {
-          const v = point.value[RATES[i].field];
-          if (v !== undefined) {
-            out += sample(`${stem}_rate`, joinLabels(labels, WINDOW_LABELS[i]), v);
-          }
-        }
-      }
-      return out;
-    }
-    case "text":
-      return "";
-    case "error":
-      return `# scales: ${escapeHelp(family.path)} failed to read: ${escapeHelp(family.message)}\n`;
-    default: {
-      const _: never = kind;
-      return "";
-    }
-  }
-}
+const PROMETHEUS_TEXT: TextDialect = {
+  header(stem, type, _unit, help) {
+    const name = type === "counter" ? `${stem}_total` : stem;
+    return `# HELP ${name} ${escapeHelp(help)}\n# TYPE ${name} ${type}\n`;
+  },
+  error(family) {
+    return `# scales: ${escapeHelp(family.path)} failed to read: ${escapeHelp(family.message)}\n`;
+  },
+  end: "",
+};
 
 /**
  * The stats under `node` in the Prometheus text format 0.0.4 (see the
@@ -156,8 +84,5 @@ export function toPrometheusText(node: StatNode, snapshot?: Snapshot): string {
  * ```
  */
 export function formatPrometheusText(families: readonly MetricFamily[]): string {
-  const names = new PrometheusNames();
-  let out = "";
-  for (const family of families) out += writeFamily(family, names.stem(family));
-  return out;
+  return formatText(PROMETHEUS_TEXT, families);
 }

@@ -64,13 +64,18 @@ export function entryPoints(config: DenoJson): EntryPoint[] {
 }
 
 /**
- * The files tsc compiles: the entry points, and every module in their folders
- * and in `src/`, so that the package mirrors the source tree and a test that
- * imports an internal module by path finds its built counterpart.
+ * The files tsc compiles: the entry points, and every module in their folders,
+ * in `src/` and in `push/` (the push pipeline, no entry point of its own), so
+ * that the package mirrors the source tree and a test that imports an
+ * internal module by path finds its built counterpart.
  */
 export function sourceFiles(entries: EntryPoint[], root: string = ROOT): string[] {
   const files = new Set(entries.map((e) => posix.normalize(e.source)));
-  const dirs = new Set(["src", ...entries.map((e) => posix.dirname(posix.normalize(e.source)))]);
+  const dirs = new Set([
+    "src",
+    "push",
+    ...entries.map((e) => posix.dirname(posix.normalize(e.source))),
+  ]);
   dirs.delete(".");
   for (const dir of dirs) {
     if (!existsSync(join(root, dir))) continue;

@@ -27,8 +27,14 @@ import type { ExponentialHistogramData } from "./exponential_histogram.ts";
 import type { MeterSnapshot, RateField } from "./meter.ts";
 import { joinPath } from "./path.ts";
 import type { PmfSnapshot } from "./pmf.ts";
-import type { Snapshot, SnapshotValue, StatCell, StatKind } from "./stat.ts";
-import { isErrorMarker, readCell, StatNode } from "./tree.ts";
+import {
+  ownSnapshotValue,
+  type Snapshot,
+  type SnapshotValue,
+  type StatCell,
+  type StatKind,
+} from "./stat.ts";
+import { isErrorMarker, readCell, StatNode, StatTree } from "./tree.ts";
 
 /** What a family is, which decides how each format writes it. */
 export type MetricKind = "counter" | "gauge" | "distribution" | "rate" | "text" | "error";
@@ -114,54 +120,33 @@ export interface FamilyBase {
   readonly labelNames: readonly string[];
 }
 
+/** A family of kind `K` whose points hold values of type `V`. */
+export interface KindFamily<K extends MetricKind, V> extends FamilyBase {
+  /** Discriminant. */
+  readonly kind: K;
+  /** The values, one per set of label values. */
+  readonly points: readonly MetricPoint<V>[];
+}
+
 /** A count that only grows (`IntStat`, `IntDictStat`). */
-export interface CounterFamily extends FamilyBase {
-  /** Discriminant. */
-  readonly kind: "counter";
-  /** The values. */
-  readonly points: readonly MetricPoint<number>[];
-}
+export type CounterFamily = KindFamily<"counter", number>;
 
-/** A number that goes up and down. */
-export interface GaugeFamily extends FamilyBase {
-  /** Discriminant. */
-  readonly kind: "gauge";
-  /** The values; booleans are 1 and 0. */
-  readonly points: readonly MetricPoint<number>[];
-}
+/** A number that goes up and down; booleans are 1 and 0. */
+export type GaugeFamily = KindFamily<"gauge", number>;
 
-/** Distributions (`PmfStat`, `NamedPmfDictStat`). */
-export interface DistributionFamily extends FamilyBase {
-  /** Discriminant. */
-  readonly kind: "distribution";
-  /** The values. */
-  readonly points: readonly MetricPoint<Distribution>[];
-}
+/** Distributions (`PmfStat`, `PmfAggregationStat`, `NamedPmfDictStat`). */
+export type DistributionFamily = KindFamily<"distribution", Distribution>;
 
 /** Rates of an event (`MeterStat`, `MeterDictStat`). */
-export interface RateFamily extends FamilyBase {
-  /** Discriminant. */
-  readonly kind: "rate";
-  /** The values. */
-  readonly points: readonly MetricPoint<Rate>[];
-}
+export type RateFamily = KindFamily<"rate", Rate>;
 
 /** Strings (a `Stat` holding text, `StringDictStat`): no number to export. */
-export interface TextFamily extends FamilyBase {
-  /** Discriminant. */
-  readonly kind: "text";
-  /** The values. */
-  readonly points: readonly MetricPoint<string>[];
-}
+export type TextFamily = KindFamily<"text", string>;
 
-/** A stat whose value could not be read (a gauge function that threw). */
-export interface ErrorFamily extends FamilyBase {
-  /** Discriminant. */
-  readonly kind: "error";
+/** A stat whose value could not be read (a gauge function that threw); it has no points. */
+export interface ErrorFamily extends KindFamily<"error", never> {
   /** The error marker, such as `<error: disk gone>`. */
   readonly message: string;
-  /** Always empty. */
-  readonly points: readonly MetricPoint<never>[];
 }
 
 /** A typed metric family: what every output format consumes. */
@@ -182,9 +167,17 @@ const UNITS = /(?:_|[a-z0-9])(seconds|bytes|ratio|Seconds|Bytes|Ratio)(?:_total)
  * before an optional `_total`; `""` when it ends with none.
  */
 function unitOf(name: string): string {
-  const match = UNITS.exec(name);
-  return match === null ? "" : match[1].toLowerCase();
+  let unit = units.get(name);
+  if (unit === undefined) {
+    const match = UNITS.exec(name);
+    unit = match === null ? "" : match[1].toLowerCase();
+    if (units.size >= 10_000) units.clear();
+    units.set(name, unit);
+  }
+  return unit;
 }
+
+const units = new Map<string, string>();
 
 function isEntries(
   value: SnapshotValue | undefined,
@@ -220,65 +213,122 @@ function histogramOf(
   }
 }
 
+/**
+ * A distribution of a live stat: the buckets are read when a format first
+ * asks for them (the text formats never do), and so is the summary of a
+ * stat that keeps buckets and was not read with the tree (protobuf, which
+ * sends the buckets, never asks for it).
+ */
+class CellDistribution implements Distribution {
+  #summary: Readonly<Partial<PmfSnapshot>> | undefined;
+  readonly #cell: StatCell;
+  readonly #node: StatNode | undefined;
+  readonly #key: string | undefined;
+  #histogram: ExponentialHistogramData | undefined | null = null;
+
+  /** With `summary` undefined, reads it from `cell` of `node` on first use. */
+  constructor(
+    summary: Readonly<Partial<PmfSnapshot>> | undefined,
+    cell: StatCell,
+    node: StatNode | undefined,
+    key: string | undefined,
+  ) {
+    this.#summary = summary;
+    this.#cell = cell;
+    this.#node = node;
+    this.#key = key;
+  }
+
+  get summary(): Readonly<Partial<PmfSnapshot>> {
+    if (this.#summary === undefined) {
+      const value = readCell(this.#cell, this.#node!);
+      this.#summary = isEntries(value) ? numericFields(value) : {};
+    }
+    return this.#summary;
+  }
+
+  get histogram(): ExponentialHistogramData | undefined {
+    if (this.#histogram === null) this.#histogram = histogramOf(this.#cell, this.#key);
+    return this.#histogram;
+  }
+}
+
+/** Every family, whatever its kind, has this one shape (fast to make and to read). */
+class Family {
+  constructor(
+    readonly kind: MetricKind,
+    readonly container: readonly string[],
+    readonly name: string,
+    readonly path: string,
+    readonly metricName: string | undefined,
+    readonly statKind: StatKind | undefined,
+    readonly type: string,
+    readonly help: string,
+    readonly labelNames: readonly string[],
+    readonly points: readonly MetricPoint<unknown>[],
+    readonly message: string | undefined,
+  ) {}
+
+  get unit(): string {
+    return unitOf(this.metricName ?? this.name);
+  }
+}
+
+function point<V>(value: V): MetricPoint<V>[] {
+  return [{ labelValues: NO_LABELS, value }];
+}
+
 /** Collects the families of one tree walk. */
 class Collector {
   readonly families: MetricFamily[] = [];
 
+  #add(
+    kind: MetricKind,
+    cell: StatCell,
+    container: readonly string[],
+    path: string,
+    labelNames: readonly string[],
+    points: readonly MetricPoint<unknown>[],
+    message?: string,
+  ): void {
+    this.families.push(
+      new Family(
+        kind,
+        container,
+        cell.name,
+        path,
+        cell.metricName,
+        cell.kind,
+        cell.type,
+        `${path} (${cell.type})`,
+        labelNames,
+        points,
+        message,
+      ) as MetricFamily,
+    );
+  }
+
   cell(cell: StatCell, container: readonly string[], nodePath: string, value: SnapshotValue): void {
     const path = joinPath(nodePath, cell.name);
-    const metricName = cell.metricName;
-    const base = {
-      container,
-      name: cell.name,
-      path,
-      metricName,
-      statKind: cell.kind,
-      type: cell.type,
-      unit: unitOf(metricName ?? cell.name),
-      help: `${path} (${cell.type})`,
-    };
     if (typeof value === "string" && isErrorMarker(value)) {
-      this.families.push({
-        ...base,
-        kind: "error",
-        labelNames: NO_LABELS,
-        message: value,
-        points: [],
-      });
+      this.#add("error", cell, container, path, NO_LABELS, [], value);
       return;
     }
     const kind = cell.kind;
     switch (kind) {
       case "counter": {
         const n = numberOf(value);
-        if (n === undefined) return;
-        this.families.push({
-          ...base,
-          kind: "counter",
-          labelNames: NO_LABELS,
-          points: [{ labelValues: NO_LABELS, value: n }],
-        });
+        if (n !== undefined) this.#add("counter", cell, container, path, NO_LABELS, point(n));
         return;
       }
       case "gauge":
       case "sum": {
         if (typeof value === "string") {
-          this.families.push({
-            ...base,
-            kind: "text",
-            labelNames: NO_LABELS,
-            points: [{ labelValues: NO_LABELS, value }],
-          });
+          this.#add("text", cell, container, path, NO_LABELS, point(value));
           return;
         }
         const n = numberOf(value);
-        if (n === undefined) return;
-        this.families.push({
-          ...base,
-          kind: "gauge",
-          labelNames: NO_LABELS,
-          points: [{ labelValues: NO_LABELS, value: n }],
-        });
+        if (n !== undefined) this.#add("gauge", cell, container, path, NO_LABELS, point(n));
         return;
       }
       case "counterDict":
@@ -289,12 +339,14 @@ class Collector {
           const n = numberOf(value[key]);
           if (n !== undefined) points.push({ labelValues: [key], value: n });
         }
-        this.families.push({
-          ...base,
-          kind: kind === "counterDict" ? "counter" : "gauge",
-          labelNames: KEY_LABEL,
+        this.#add(
+          kind === "counterDict" ? "counter" : "gauge",
+          cell,
+          container,
+          path,
+          KEY_LABEL,
           points,
-        });
+        );
         return;
       }
       case "stringDict": {
@@ -304,20 +356,13 @@ class Collector {
           const v = value[key];
           if (typeof v === "string") points.push({ labelValues: [key], value: v });
         }
-        this.families.push({ ...base, kind: "text", labelNames: KEY_LABEL, points });
+        this.#add("text", cell, container, path, KEY_LABEL, points);
         return;
       }
       case "pmf": {
         if (!isEntries(value)) return;
-        this.families.push({
-          ...base,
-          kind: "distribution",
-          labelNames: NO_LABELS,
-          points: [{
-            labelValues: NO_LABELS,
-            value: { summary: numericFields(value), histogram: histogramOf(cell, undefined) },
-          }],
-        });
+        const distribution = new CellDistribution(numericFields(value), cell, undefined, undefined);
+        this.#add("distribution", cell, container, path, NO_LABELS, point(distribution));
         return;
       }
       case "pmfDict": {
@@ -328,20 +373,16 @@ class Collector {
           if (!isEntries(v)) continue;
           points.push({
             labelValues: [key],
-            value: { summary: numericFields(v), histogram: histogramOf(cell, key) },
+            value: new CellDistribution(numericFields(v), cell, undefined, key),
           });
         }
-        this.families.push({ ...base, kind: "distribution", labelNames: KEY_LABEL, points });
+        this.#add("distribution", cell, container, path, KEY_LABEL, points);
         return;
       }
       case "meter": {
-        if (!isEntries(value)) return;
-        this.families.push({
-          ...base,
-          kind: "rate",
-          labelNames: NO_LABELS,
-          points: [{ labelValues: NO_LABELS, value: numericFields(value) }],
-        });
+        if (isEntries(value)) {
+          this.#add("rate", cell, container, path, NO_LABELS, point(numericFields(value)));
+        }
         return;
       }
       case "meterDict": {
@@ -351,7 +392,7 @@ class Collector {
           const v = value[key];
           if (isEntries(v)) points.push({ labelValues: [key], value: numericFields(v) });
         }
-        this.families.push({ ...base, kind: "rate", labelNames: KEY_LABEL, points });
+        this.#add("rate", cell, container, path, KEY_LABEL, points);
         return;
       }
       default: {
@@ -364,17 +405,31 @@ class Collector {
   node(node: StatNode, container: readonly string[], snapshot: Snapshot | undefined): void {
     for (const [name, cell] of node.cells) {
       let value: SnapshotValue | undefined;
-      if (snapshot === undefined) value = readCell(cell, node);
-      else {
-        if (!Object.hasOwn(snapshot, name)) continue;
-        value = snapshot[name];
+      if (snapshot === undefined) {
+        if (cell.kind === "pmf" && cell.histogram !== undefined) {
+          // Read when a format asks: its summary, or its buckets, or both.
+          const distribution = new CellDistribution(undefined, cell, node, undefined);
+          this.#add(
+            "distribution",
+            cell,
+            container,
+            joinPath(node.path, cell.name),
+            NO_LABELS,
+            point(distribution),
+          );
+          continue;
+        }
+        value = readCell(cell, node);
+      } else {
+        value = ownSnapshotValue(snapshot, name);
+        if (value === undefined) continue;
       }
       this.cell(cell, container, node.path, value);
     }
     for (const [name, child] of node.children) {
       let childSnapshot: Snapshot | undefined;
       if (snapshot !== undefined) {
-        const v = Object.hasOwn(snapshot, name) ? snapshot[name] : undefined;
+        const v = ownSnapshotValue(snapshot, name);
         if (!isEntries(v)) continue;
         childSnapshot = v as Snapshot;
       }
@@ -394,37 +449,39 @@ class Collector {
         this.plain(value, [...container, name], path);
         continue;
       }
-      const base = {
-        container,
-        name,
-        path,
-        metricName: undefined,
-        statKind: undefined,
-        type: "",
-        unit: unitOf(name),
-        help: path,
-        labelNames: NO_LABELS,
-      };
+      let kind: MetricKind;
+      let points: readonly MetricPoint<unknown>[];
+      let message: string | undefined;
       if (typeof value === "string") {
         if (isErrorMarker(value)) {
-          this.families.push({ ...base, kind: "error", message: value, points: [] });
+          kind = "error";
+          points = [];
+          message = value;
         } else {
-          this.families.push({
-            ...base,
-            kind: "text",
-            points: [{ labelValues: NO_LABELS, value }],
-          });
+          kind = "text";
+          points = point(value);
         }
-        continue;
+      } else {
+        const n = numberOf(value);
+        if (n === undefined) continue;
+        kind = "gauge";
+        points = point(n);
       }
-      const n = numberOf(value);
-      if (n !== undefined) {
-        this.families.push({
-          ...base,
-          kind: "gauge",
-          points: [{ labelValues: NO_LABELS, value: n }],
-        });
-      }
+      this.families.push(
+        new Family(
+          kind,
+          container,
+          name,
+          path,
+          undefined,
+          undefined,
+          "",
+          path,
+          NO_LABELS,
+          points,
+          message,
+        ) as MetricFamily,
+      );
     }
   }
 }
@@ -441,7 +498,7 @@ function containerOf(node: StatNode): string[] {
  * The metric families of every stat under `source`, in tree order (a
  * container's stats, then its children).
  *
- * - `source` a {@linkcode StatNode}: each stat is read now (a failing read
+ * - `source` a {@linkcode StatTree} (its root) or a {@linkcode StatNode}: each stat is read now (a failing read
  *   gives an `error` family and is logged and counted, as in `getStats`),
  *   unless `snapshot` is given: then exactly the values in it are used (a
  *   filtered snapshot of that node leaves out what it lacks), with the kinds
@@ -454,19 +511,23 @@ function containerOf(node: StatNode): string[] {
  *
  * @example
  * ```ts
- * import { collection, findNode, IntDictStat, metricFamilies, reset } from "@scales/core";
+ * import { IntDictStat, metricFamilies, StatTree } from "@scales/core";
  * import assert from "node:assert/strict";
- * reset();
- * collection("/web", IntDictStat("byStatus")).byStatus.inc("200", 3);
- * const [family] = metricFamilies(findNode("/web")!);
+ * const tree = new StatTree();
+ * tree.collection("/web", IntDictStat("byStatus")).byStatus.inc("200", 3);
+ * const [family] = metricFamilies(tree);
  * assert.deepEqual(
  *   [family.kind, family.container, family.name, family.labelNames, family.points],
  *   ["counter", ["web"], "byStatus", ["key"], [{ labelValues: ["200"], value: 3 }]],
  * );
  * ```
  */
-export function metricFamilies(source: StatNode | Snapshot, snapshot?: Snapshot): MetricFamily[] {
+export function metricFamilies(
+  source: StatTree | StatNode | Snapshot,
+  snapshot?: Snapshot,
+): MetricFamily[] {
   const collector = new Collector();
+  if (source instanceof StatTree) source = source.root;
   if (source instanceof StatNode) collector.node(source, containerOf(source), snapshot);
   else collector.plain(source, NO_LABELS, "/");
   return collector.families;

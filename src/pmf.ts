@@ -6,9 +6,10 @@
  * @module
  */
 
-import { QuantileSketch } from "./_sketch.ts";
+import { DEFAULT_MAX_BUCKETS, QuantileSketch } from "./_sketch.ts";
 import { AggregationCell } from "./aggregation.ts";
 import { coarse, now, startCoarseClock } from "./clock.ts";
+import type { ExponentialHistogramData } from "./exponential_histogram.ts";
 import { describeValue } from "./log.ts";
 import { joinPath } from "./path.ts";
 import {
@@ -60,6 +61,14 @@ export interface PmfOptions {
   readonly windowMs?: number;
   /** Sub-sketches in the window (default 5, at least 1). */
   readonly slots?: number;
+  /**
+   * The most buckets each sketch keeps per sign (default 4,096, at least
+   * 128): the memory ceiling. 4,096 buckets cover 64 octaves at 0.54%;
+   * values spanning more than `maxBuckets / 64` octaves halve the resolution
+   * (exactly) until they fit. A distribution holds at most
+   * `(slots + 1) * 2 * maxBuckets` counters of up to 8 bytes.
+   */
+  readonly maxBuckets?: number;
 }
 
 /**
@@ -137,6 +146,8 @@ function snapshotOf(window: QuantileSketch, count: number, sum: number): PmfSnap
 let windowOf: (pmf: Pmf) => QuantileSketch;
 /** Adds a distribution's window into `into` (for roll-ups). */
 let mergeWindow: (pmf: Pmf, into: QuantileSketch) => void;
+/** Adds every sample a distribution ever recorded into `into`. */
+let mergeAllTime: (pmf: Pmf, into: QuantileSketch) => void;
 
 /** A running measurement from {@linkcode Pmf.time}: stop it to record the duration. */
 export class Timer implements Disposable {
@@ -195,10 +206,16 @@ export class Timer implements Disposable {
 
 /**
  * A distribution: record samples with `add(value)` or time code with
- * `time()`. Percentiles come from a mergeable log-bucket sketch (relative
- * error 0.5%) over a sliding window (default five minutes), so an old spike
- * ages out; `count` and `sum` are all-time. Memory does not grow with the
- * number of samples.
+ * `time()`. Percentiles come from a mergeable sketch on base-2 exponential
+ * buckets (relative error 0.54%) over a sliding window (default five
+ * minutes), so an old spike ages out; `count`, `sum` and
+ * {@linkcode Pmf.exponentialHistogram} are all-time. Memory does not grow
+ * with the number of samples.
+ *
+ * Inside: one sketch per window slot takes the samples, and when a slot
+ * leaves the window it is merged, exactly, into an all-time sketch before
+ * it is cleared; so a sample costs one bucket increment, and the all-time
+ * buckets are the all-time sketch merged with the live slots.
  */
 export class Pmf {
   readonly #slots: QuantileSketch[];
@@ -208,9 +225,8 @@ export class Pmf {
   #current: QuantileSketch;
   #slot = 0;
   #generation = -1;
-  /** Count and sum of the samples in slots that have been cleared. */
-  #retiredCount = 0;
-  #retiredSum = 0;
+  /** Every sample of the slots that have left the window. */
+  readonly #retired: QuantileSketch;
   #p99 = Infinity;
   #p99Generation = -1;
 
@@ -228,9 +244,16 @@ export class Pmf {
         `${where}: slots must be a positive integer, got ${describeValue(slots)}`,
       );
     }
+    const maxBuckets = options.maxBuckets ?? DEFAULT_MAX_BUCKETS;
+    if (!Number.isInteger(maxBuckets) || maxBuckets < 128) {
+      throw new TypeError(
+        `${where}: maxBuckets must be an integer of at least 128, got ${describeValue(maxBuckets)}`,
+      );
+    }
     this.#where = where;
     this.#slotMs = windowMs / slots;
-    this.#slots = Array.from({ length: slots }, () => new QuantileSketch());
+    this.#slots = Array.from({ length: slots }, () => new QuantileSketch({ maxBuckets }));
+    this.#retired = new QuantileSketch({ maxBuckets });
     this.#current = this.#slots[0]!;
     this.#start = startCoarseClock();
   }
@@ -251,8 +274,8 @@ export class Pmf {
    */
   add(value: number): void {
     if (this.#generation !== coarse.generation) this.#rotate(coarse.ms);
-    if (typeof value !== "number" || value - value !== 0) this.#reject(value); // NaN, ±Infinity
-    this.#current.add(value);
+    // The sketch refuses NaN and ±Infinity on its slow path, so the check is free.
+    if (typeof value !== "number" || !this.#current.add(value)) this.#reject(value);
   }
 
   #reject(value: unknown): never {
@@ -303,16 +326,45 @@ export class Pmf {
 
   /** Samples recorded so far. */
   get count(): number {
-    let count = this.#retiredCount;
+    let count = this.#retired.count;
     for (const slot of this.#slots) count += slot.count;
     return count;
   }
 
   /** Sum of the samples recorded so far. */
   get sum(): number {
-    let sum = this.#retiredSum;
+    let sum = this.#retired.sum;
     for (const slot of this.#slots) sum += slot.sum;
     return sum;
+  }
+
+  /**
+   * Every sample recorded so far as base-2 exponential buckets: what a
+   * Prometheus native histogram or an OpenTelemetry exponential histogram
+   * exports (cumulative; the window is only for the percentiles). Scale 6
+   * unless the samples of one sign span more than 64 octaves.
+   *
+   * @example
+   * ```ts
+   * import { Pmf } from "@scales/core";
+   * import assert from "node:assert/strict";
+   * const latency = new Pmf();
+   * latency.add(1);
+   * latency.add(2);
+   * latency.add(2);
+   * const buckets = latency.exponentialHistogram();
+   * assert.deepEqual(buckets.scale, 6);
+   * // Bucket i covers (2^(i/64), 2^((i+1)/64)]: 1 is the top of bucket -1, 2 of bucket 63.
+   * assert.deepEqual(buckets.positive.offset, -1);
+   * assert.deepEqual(buckets.positive.counts.length, 65);
+   * assert.deepEqual([buckets.positive.counts[0], buckets.positive.counts[64]], [1, 2]);
+   * assert.deepEqual([buckets.count, buckets.sum, buckets.zeroCount], [3, 5, 0]);
+   * ```
+   */
+  exponentialHistogram(): ExponentialHistogramData {
+    const all = new QuantileSketch({ maxBuckets: this.#retired.maxBuckets });
+    mergeAllTime(this, all);
+    return all.exponentialHistogram();
   }
 
   /** The window's 99th percentile, recomputed at most once per coarse clock step. */
@@ -327,12 +379,18 @@ export class Pmf {
 
   static {
     windowOf = (pmf) => {
-      const merged = new QuantileSketch();
+      const merged = new QuantileSketch({ maxBuckets: pmf.#retired.maxBuckets });
       mergeWindow(pmf, merged);
       return merged;
     };
     mergeWindow = (pmf, into) => {
       pmf.#rotate(now());
+      for (const slot of pmf.#slots) into.merge(slot);
+    };
+    mergeAllTime = (pmf, into) => {
+      pmf.#rotate(now());
+      // The order of Pmf.sum, so the exported sum equals it to the last bit.
+      into.merge(pmf.#retired);
       for (const slot of pmf.#slots) into.merge(slot);
     };
   }
@@ -349,10 +407,9 @@ export class Pmf {
     const slots = this.#slots;
     const steps = Math.min(slot - this.#slot, slots.length);
     for (let i = 1; i <= steps; i++) {
-      const retired = slots[(this.#slot + i) % slots.length]!;
-      this.#retiredCount += retired.count;
-      this.#retiredSum += retired.sum;
-      retired.clear();
+      const leaving = slots[(this.#slot + i) % slots.length]!;
+      this.#retired.merge(leaving);
+      leaving.clear();
     }
     this.#slot = slot;
     this.#current = slots[slot % slots.length]!;
@@ -379,6 +436,10 @@ class PmfCell implements StatCell<Pmf> {
 
   set(value: unknown): void {
     this.pmf.add(value as number);
+  }
+
+  histogram(): ExponentialHistogramData {
+    return this.pmf.exponentialHistogram();
   }
 
   snapshot(): SnapshotValue {
@@ -412,7 +473,27 @@ export function PmfStat<N extends string>(name: N, options: PmfOptions = {}): St
   return statSpec("PmfStat", "pmf", name, (context) => new PmfCell(name, context, options));
 }
 
-class PmfAggregationCell extends AggregationCell<Readonly<PmfSnapshot>> {
+/**
+ * What a `PmfAggregationStat` reads as: the snapshot of its children's
+ * windows taken together, and their all-time buckets.
+ */
+export interface PmfAggregate extends PmfSnapshot {
+  /**
+   * Every sample the children recorded, as one set of buckets: exactly those
+   * of one `Pmf` fed all their samples (see {@linkcode Pmf.exponentialHistogram}).
+   * Not a field of the snapshot (it is not enumerable).
+   */
+  exponentialHistogram(): ExponentialHistogramData;
+}
+
+/** The all-time buckets of `children` taken together. */
+function allTimeOf(children: readonly Pmf[]): ExponentialHistogramData {
+  const merged = new QuantileSketch();
+  for (const pmf of children) mergeAllTime(pmf, merged);
+  return merged.exponentialHistogram();
+}
+
+class PmfAggregationCell extends AggregationCell<Readonly<PmfAggregate>> {
   readonly type = "PmfAggregationStat";
   readonly kind: StatKind = "pmf";
   readonly #children = new Set<Pmf>();
@@ -423,20 +504,28 @@ class PmfAggregationCell extends AggregationCell<Readonly<PmfSnapshot>> {
     changed: () => {},
   };
 
-  get(): Readonly<PmfSnapshot> {
+  get(): Readonly<PmfAggregate> {
     const merged = new QuantileSketch();
     let count = 0;
     let sum = 0;
-    for (const pmf of this.#children) {
+    const children = [...this.#children];
+    for (const pmf of children) {
       mergeWindow(pmf, merged);
       count += pmf.count;
       sum += pmf.sum;
     }
-    return snapshotOf(merged, count, sum);
+    return Object.defineProperty(snapshotOf(merged, count, sum), "exponentialHistogram", {
+      value: () => allTimeOf(children),
+    }) as PmfAggregate;
+  }
+
+  histogram(): ExponentialHistogramData {
+    return allTimeOf([...this.#children]);
   }
 
   snapshot(): SnapshotValue {
-    return { ...this.get() };
+    // The spread copies the snapshot fields, not the (non-enumerable) method.
+    return { ...this.get() as PmfSnapshot };
   }
 }
 
@@ -450,13 +539,15 @@ class PmfAggregationCell extends AggregationCell<Readonly<PmfSnapshot>> {
  * import { collection, getStats, PmfAggregationStat, PmfStat, reset } from "@scales/core";
  * import assert from "node:assert/strict";
  * reset();
- * collection("/web", PmfAggregationStat("latency"));
+ * const web = collection("/web", PmfAggregationStat("latency"));
  * collection("/web/a", PmfStat("latency")).latency.add(10);
  * collection("/web/b", PmfStat("latency")).latency.add(30);
  * assert.deepEqual((getStats("/web")?.latency as { max: number }).max, 30);
+ * // The live value also gives the children's all-time buckets together.
+ * assert.deepEqual(web.latency.exponentialHistogram().count, 2);
  * ```
  */
-export function PmfAggregationStat<N extends string>(name: N): StatSpec<N, Readonly<PmfSnapshot>> {
+export function PmfAggregationStat<N extends string>(name: N): StatSpec<N, Readonly<PmfAggregate>> {
   return statSpec(
     "PmfAggregationStat",
     "pmf",

@@ -8,10 +8,13 @@ import {
   IntStat,
   metricFamilies,
   type MetricFamily,
+  NamedPmfDictStat,
+  PmfAggregationStat,
   PmfStat,
   setLogger,
   Stat,
   STAT_KINDS,
+  StatTree,
   withMetricName,
 } from "@scales/core";
 import {
@@ -92,7 +95,7 @@ describe("metricFamilies of a tree", () => {
     );
   });
 
-  it("gives a distribution its summary fields and no buckets when the stat keeps none", () => {
+  it("gives a PmfStat's distribution its summary fields and its all-time buckets", () => {
     collection("/web", PmfStat("latency")).latency.add(4);
     const [family] = families();
     assert.equal(family.kind, "distribution");
@@ -100,6 +103,36 @@ describe("metricFamilies of a tree", () => {
     const value = family.points[0].value;
     assert.deepEqual([value.summary.count, value.summary.sum, value.summary.max], [1, 4, 4]);
     assert.deepEqual(Object.keys(value.summary).length, 12);
+    assert.deepEqual([value.histogram?.count, value.histogram?.sum], [1, 4]);
+  });
+
+  it("gives a PmfAggregationStat the buckets of its children together", () => {
+    collection("/web", PmfAggregationStat("latency"));
+    collection("/web/a", PmfStat("latency")).latency.add(1);
+    collection("/web/b", PmfStat("latency")).latency.add(3);
+    const [family] = families();
+    assert.deepEqual(
+      family.kind === "distribution" && [family.path, family.points[0].value.histogram?.count],
+      ["/web/latency", 2],
+    );
+  });
+
+  it("gives each key of a NamedPmfDictStat its own buckets", () => {
+    const stats = collection("/web", NamedPmfDictStat("byPath"));
+    stats.byPath["/a"].add(1);
+    stats.byPath["/b"].add(2);
+    stats.byPath["/b"].add(2);
+    const [family] = families();
+    assert.deepEqual(
+      family.kind === "distribution" && family.points.map((p) => p.value.histogram?.count),
+      [1, 2],
+    );
+  });
+
+  it("gives a distribution no buckets when the stat keeps none", () => {
+    collection("/web", FixedStat("latency", "PmfStat", "pmf", PMF_SNAPSHOT));
+    const [family] = families();
+    assert.deepEqual(family.kind === "distribution" && family.points[0].value.histogram, undefined);
   });
 
   it("gives a distribution the all-time buckets of a stat that keeps them", () => {
@@ -203,5 +236,17 @@ describe("metricFamilies of a plain snapshot", () => {
   it("makes an error marker an error family", () => {
     const [family] = metricFamilies({ bad: "<error: boom>" });
     assert.deepEqual([family.kind, family.path], ["error", "/bad"]);
+  });
+});
+
+describe("metricFamilies of a StatTree", () => {
+  it("reads that tree from its root, and no other", () => {
+    const tree = new StatTree();
+    tree.collection("/mine", IntStat("n")).n = 7;
+    collection("/global", IntStat("n"));
+    assert.deepEqual(metricFamilies(tree).map((f) => [f.path, f.points[0].value]), [[
+      "/mine/n",
+      7,
+    ]]);
   });
 });
