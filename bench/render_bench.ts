@@ -233,6 +233,11 @@ async function cpuTimes(): Promise<void> {
       "handler /metrics (protobuf), bytes",
       () => handler(new Request("http://x/metrics", { headers: { accept } })).arrayBuffer(),
     ],
+    [
+      "handler ?format=json, text",
+      () => handler(new Request("http://x/status/?format=json")).text(),
+    ],
+    ["handler HTML page, text", () => handler(new Request("http://x/status/")).text()],
     ["encode by hand (formatPrometheusProtobuf)", () => formatPrometheusProtobuf(families)],
     ["protobufjs: encode prebuilt messages", () => {
       const writer = protobuf.Writer.create();
@@ -265,6 +270,12 @@ async function cpuTimes(): Promise<void> {
       } ms`,
     );
   }
+  const median = (name: string) => times.get(name)![15];
+  console.log(
+    `HTML page / JSON (target at most 3): ${
+      (median("handler HTML page, text") / median("handler ?format=json, text")).toFixed(2)
+    }`,
+  );
 }
 
 if (Deno.args[0] === "cpu") await cpuTimes();
