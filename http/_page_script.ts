@@ -32,7 +32,7 @@ export function pageScript(config: PageScriptConfig): void {
   (document.getElementById("auto-controls") as HTMLElement).hidden = false;
   const NS = "http://www.w3.org/2000/svg";
   /** Points kept per series, series kept, charts drawn. */
-  const KEEP = 2_000, MAX_SERIES = 4_000, MAX_CHARTS = 400;
+  const KEEP = 720, MAX_SERIES = 2_500, MAX_CHARTS = 400;
   /** Chart geometry: the plot spans x [X0, W] and y [Y0, Y1]; labels sit left and below. */
   const W = 224, H = 62, X0 = 46, Y0 = 5, Y1 = 48;
   /** Paths of left-out containers opened in place: refreshes ask for them too. */
