@@ -237,6 +237,9 @@ function displayPath(segments: readonly string[]): string {
  *   Prometheus text 0.0.4; `?format=prometheus` negotiates the same way;
  * - `?query=key` or `?query=key OP value` (OP among `>=`, `>`, `<=`, `<`,
  *   `=`, `==`, `!=`) in every format: only matching leaves and their ancestors;
+ * - on HTML pages, `?all` (no row budget), `?open=<path>` (show that
+ *   container), `?find=text` (names containing it), and `?history`: the
+ *   container's {@linkcode StatHistory} as JSON (404 without one);
  * - 400 for a bad query or format, 404 for an unknown path (in the requested
  *   format), 405 with `Allow` for methods other than GET and HEAD, 401/403
  *   from `authorize`.
