@@ -5,8 +5,9 @@
  * in-place loading of the containers left out of a large page.
  *
  * Any tree size: the page shows at most `rowBudget` value rows (default
- * 2,000). A child container that does not fit in what is left is shown as
- * a link to its own page with its stat count (`<section class="c lazy">`);
+ * 2,000) and containers at most 8 levels deep. A child container that does
+ * not fit in what is left, or lies deeper, is shown as a link to its own
+ * page with its stat count (`<section class="c lazy">`);
  * with JavaScript, opening it loads it in place, and the filter asks the
  * server (`?query=`) so that it also finds what the page left out. `?all`
  * shows everything; `?open=/path` (repeatable) shows those containers
@@ -322,7 +323,10 @@ function freshState(state: RenderState): RenderState {
  * left out as a link (`lazy`). Past the heading budget, the remaining
  * children are counted in one line.
  */
-function container(node: StatNode, snapshot: Snapshot, state: RenderState): string {
+/** Containers nested deeper than this below the page's are links, whatever their size. */
+const MAX_DEPTH = 8;
+
+function container(node: StatNode, snapshot: Snapshot, state: RenderState, depth = 0): string {
   const href = escapeHtml(pageHref(state.prefix, node.path));
   let rows = "";
   let skipped = 0;
@@ -374,15 +378,16 @@ function container(node: StatNode, snapshot: Snapshot, state: RenderState): stri
     if (state.open.has(child.path)) inner = container(child, value as Snapshot, freshState(state));
     else if (state.left !== Infinity) {
       const size = sizeOf(child, value as Snapshot);
-      if (size.rows > state.left && (state.full || child.children.size === 0)) {
-        state.full = true;
+      const tooDeep = depth + 1 >= MAX_DEPTH;
+      if (tooDeep || (size.rows > state.left && (state.full || child.children.size === 0))) {
+        if (!tooDeep) state.full = true;
         html += `<section class="c lazy" ${attributes}><h2>${link} <span class="tag">${
           plural(size.stats, "stat")
         }, not shown</span></h2></section>`;
         continue;
       }
-      inner = container(child, value as Snapshot, state);
-    } else inner = container(child, value as Snapshot, state);
+      inner = container(child, value as Snapshot, state, depth + 1);
+    } else inner = container(child, value as Snapshot, state, depth + 1);
     html += `<section class="c" ${attributes}><h2>${link}</h2>${inner}</section>`;
   }
   if (unlisted > 0) {

@@ -86,6 +86,21 @@ describe("the viewer page at any tree size", () => {
     );
   });
 
+  it("shows containers at most 8 levels below the page's, deeper ones as links", async () => {
+    const tree = new StatTree();
+    tree.collection("/a/b/c/d/e/f/g/h/i/j", IntStat("n")).n = 1;
+    const get = viewer(tree);
+    const html = await get("/status/").text();
+    assert.match(
+      html,
+      /<section class="c lazy" data-name="h" data-path="\/a\/b\/c\/d\/e\/f\/g\/h"><h2><a href="\/status\/a\/b\/c\/d\/e\/f\/g\/h\/">h<\/a> <span class="tag">1 stat, not shown/,
+    );
+    assert.match(
+      await get("/status/a/b/c/").text(),
+      /data-path="\/a\/b\/c\/d\/e\/f\/g\/h\/i\/j\/n"/,
+    );
+  });
+
   it("lists a container's own stats past the budget as a link to show them all", async () => {
     const tree = new StatTree();
     tree.collection("/x", ...Array.from({ length: 5 }, (_, i) => IntStat(`s${i}`)));
