@@ -284,11 +284,12 @@ export function pageScript(config: PageScriptConfig): void {
         hi = Math.max(hi, v);
       }
     }
-    // Round the axis out to 1, 2, 2.5 or 5 times a power of ten.
+    // Round the axis out to a round number: 1, 1.2, 1.5, 2, … 8 times a power of ten.
     const nice = (v: number): number => {
       if (!(v > 0)) return 0;
       const p = 10 ** Math.floor(Math.log10(v));
-      return ([1, 2, 2.5, 5, 10].find((m) => m * p >= v * (1 - 1e-9)) ?? 10) * p;
+      return ([1, 1.2, 1.5, 2, 2.5, 3, 4, 5, 6, 8, 10].find((m) => m * p >= v * (1 - 1e-9)) ??
+        10) * p;
     };
     hi = nice(hi);
     lo = lo < 0 ? -nice(-lo) : 0;
@@ -431,6 +432,7 @@ export function pageScript(config: PageScriptConfig): void {
     }
     for (const [host, list] of figures) {
       const old = host.querySelector(":scope > td.chart");
+      host.classList.toggle("charted", list.length > 0);
       if (list.length === 0) {
         old?.remove();
         continue;

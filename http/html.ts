@@ -137,6 +137,7 @@ td.d{padding:0}
 .empty{color:var(--muted)}
 [hidden]{display:none!important}
 td.chart{padding:.15rem 0 .3rem .6rem;vertical-align:top;background:var(--bg)!important}
+tr.charted>*{background:var(--bg)!important}tr.charted{border-top:1px solid var(--grid)}
 .figs{display:flex;flex-wrap:wrap;gap:.2rem 1rem;max-width:44rem}
 .fig{width:224px}
 .fk{font:.75rem ui-monospace,SFMono-Regular,Menlo,monospace;color:var(--fg);white-space:nowrap;overflow:hidden;text-overflow:ellipsis}
