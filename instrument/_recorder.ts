@@ -47,7 +47,7 @@ function httpStats(tree: StatTree, path: string, maxKeys: number) {
     withMetricName(
       withUnit(
         LabelledPmfStat("requestDuration", METHOD_ROUTE_STATUS, { maxKeys }),
-        "milliseconds",
+        "seconds",
       ),
       "http_server_request_duration_seconds",
     ),
@@ -187,8 +187,11 @@ export class HttpRecorder {
     try {
       const stats = this.#stats;
       stats.activeRequests.labels(method).value--;
+      // Seconds, as OpenTelemetry's http.server.request.duration: the buckets
+      // then go out as they are (a native histogram, an OTLP exponential
+      // histogram); milliseconds could not be rescaled bucket for bucket.
       stats.requestDuration.labels(method, route, statusLabel(status)).add(
-        duration > 0 ? duration : 0,
+        duration > 0 ? duration / 1000 : 0,
       );
       if (this.#bodySizes) {
         if (requestBytes !== undefined) {

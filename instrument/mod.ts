@@ -12,7 +12,7 @@
  *
  * | stat | labels | Prometheus family |
  * | --- | --- | --- |
- * | `requestDuration` (ms) | method, route, status | `http_server_request_duration_seconds` (summary, seconds) |
+ * | `requestDuration` (seconds) | method, route, status | `http_server_request_duration_seconds` (summary, or native histogram over protobuf) |
  * | `activeRequests` | method | `http_server_active_requests` (gauge) |
  * | `requestBodySize` (bytes, from `Content-Length`) | method, route | `http_server_request_body_size_bytes` |
  * | `responseBodySize` (bytes, from `Content-Length`; on `Deno.serve` only for streamed bodies) | method, route | `http_server_response_body_size_bytes` |

@@ -106,7 +106,8 @@ class KeyedCell<T extends Pmf | Meter> implements StatCell<Record<string, T>> {
   }
 
   /** The all-time buckets of the distribution under `key` (none for meters). */
-  histogram(key?: string): ExponentialHistogramData | undefined {
+  histogram(labelValues?: readonly string[]): ExponentialHistogramData | undefined {
+    const key = labelValues?.[0];
     const item = key === undefined ? undefined : this.entries.get(key);
     return item instanceof Pmf ? item.exponentialHistogram() : undefined;
   }

@@ -17,6 +17,7 @@
 import { checkMaxKeys, type DictStatOptions, OVERFLOW_KEY, warnKeyCap } from "./dict_stats.ts";
 import { describeValue } from "./log.ts";
 import { joinPath } from "./path.ts";
+import type { ExponentialHistogramData } from "./exponential_histogram.ts";
 import { Pmf, type PmfOptions } from "./pmf.ts";
 import {
   type Aggregator,
@@ -229,6 +230,23 @@ class LabelledCell<T> implements StatCell<Labelled<T>> {
     level.set(values[this.#depth - 1], entry);
     this.#size++;
     return entry;
+  }
+
+  /** The entry of one combination, or `undefined` when it has none: never creates one. */
+  find(values: readonly string[]): T | undefined {
+    if (values.length !== this.#depth) return undefined;
+    let level: Level<T> | T | undefined = this.#root;
+    for (const value of values) {
+      if (!(level instanceof Map)) return undefined;
+      level = (level as Level<T>).get(value);
+    }
+    return level as T | undefined;
+  }
+
+  /** The all-time buckets of the distribution of one combination (none for other kinds). */
+  histogram(labelValues?: readonly string[]): ExponentialHistogramData | undefined {
+    const entry = labelValues === undefined ? undefined : this.find(labelValues);
+    return entry instanceof Pmf ? entry.exponentialHistogram() : undefined;
   }
 
   get(): Labelled<T> {

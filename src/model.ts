@@ -255,11 +255,11 @@ function scaleOf(cell: StatCell): number {
 
 function histogramOf(
   cell: StatCell,
-  key: string | undefined,
+  labelValues: readonly string[] | undefined,
 ): ExponentialHistogramData | undefined {
   if (cell.histogram === undefined) return undefined;
   try {
-    return cell.histogram(key);
+    return cell.histogram(labelValues);
   } catch {
     return undefined; // the summary still goes out; the snapshot read reports failures
   }
@@ -275,7 +275,7 @@ class CellDistribution implements Distribution {
   #summary: Readonly<Partial<PmfSnapshot>> | undefined;
   readonly #cell: StatCell;
   readonly #node: StatNode | undefined;
-  readonly #key: string | undefined;
+  readonly #labelValues: readonly string[] | undefined;
   #histogram: ExponentialHistogramData | undefined | null = null;
   readonly #buckets: boolean;
 
@@ -288,13 +288,13 @@ class CellDistribution implements Distribution {
     summary: Readonly<Partial<PmfSnapshot>> | undefined,
     cell: StatCell,
     node: StatNode | undefined,
-    key: string | undefined,
+    labelValues: readonly string[] | undefined,
     buckets = true,
   ) {
     this.#summary = summary;
     this.#cell = cell;
     this.#node = node;
-    this.#key = key;
+    this.#labelValues = labelValues;
     this.#buckets = buckets;
   }
 
@@ -308,7 +308,7 @@ class CellDistribution implements Distribution {
 
   get histogram(): ExponentialHistogramData | undefined {
     if (this.#histogram === null) {
-      this.#histogram = this.#buckets ? histogramOf(this.#cell, this.#key) : undefined;
+      this.#histogram = this.#buckets ? histogramOf(this.#cell, this.#labelValues) : undefined;
     }
     return this.#histogram;
   }
@@ -445,8 +445,8 @@ class Collector {
       case "pmfDict": {
         if (!isEntries(value)) return;
         const points: MetricPoint<Distribution>[] = [];
-        // The stat's buckets are by dict key: a labelled stat's combinations have none.
-        const buckets = labelNames.length === 1 && scale === 1;
+        // Buckets in a scaled unit (milliseconds) cannot be rescaled: quantiles only.
+        const buckets = scale === 1;
         forEachPoint(value, labelNames.length, [], (labelValues, v) => {
           if (!isEntries(v)) return;
           points.push({
@@ -455,7 +455,7 @@ class Collector {
               summaryFields(v, scale),
               cell,
               undefined,
-              labelValues[0],
+              labelValues,
               buckets,
             ),
           });

@@ -108,12 +108,13 @@ export interface StatCell<V = unknown> {
   readonly labelNames?: readonly string[];
   /**
    * Present on distribution stats that keep all-time exponential buckets:
-   * the cumulative histogram (of the entry `key` for a `pmfDict`), or
-   * `undefined` when there is none. Exporters that send buckets
-   * (Prometheus native histograms, OpenTelemetry) read it; the others use
-   * the snapshot. May throw, like `snapshot()`.
+   * the cumulative histogram (of the entry with these label values for a
+   * `pmfDict`: its key, or a labelled stat's combination), or `undefined`
+   * when there is none. Exporters that send buckets (Prometheus native
+   * histograms, OpenTelemetry) read it; the others use the snapshot. May
+   * throw, like `snapshot()`.
    */
-  histogram?(key?: string): ExponentialHistogramData | undefined;
+  histogram?(labelValues?: readonly string[]): ExponentialHistogramData | undefined;
   /** Present on aggregation stats: the aggregator that gathers from below. */
   readonly aggregator?: Aggregator;
   /** What `container.name` reads. */

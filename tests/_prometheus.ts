@@ -51,7 +51,8 @@ export function FixedStat<N extends string>(
         return value;
       },
       ...(histogram === undefined ? {} : {
-        histogram(key?: string): ExponentialHistogramData | undefined {
+        histogram(labelValues?: readonly string[]): ExponentialHistogramData | undefined {
+          const key = labelValues?.[0];
           if (key === undefined) return histogram as ExponentialHistogramData;
           return (histogram as Record<string, ExponentialHistogramData>)[key];
         },

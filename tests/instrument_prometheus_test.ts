@@ -12,6 +12,7 @@ import { StatTree } from "@scales/core";
 import { statsHandler, toNodeListener } from "@scales/core/http";
 import { honoStats } from "@scales/core/instrument";
 import { promtoolCheck } from "./_prometheus.ts";
+import { decodeFamilies } from "./_prometheus_proto.ts";
 import { PROMETHEUS, startPrometheus } from "./_prometheus_server.ts";
 import { skipUnless } from "./_system.ts";
 
@@ -33,6 +34,28 @@ function app(tree: StatTree): Hono {
 }
 
 describe("request metrics in Prometheus", () => {
+  it("go out as native histograms in seconds when protobuf is asked for", async () => {
+    const tree = new StatTree();
+    const server = app(tree);
+    await server.request("/users/1");
+    await server.request("/users/2");
+    const response = await server.request("/metrics", {
+      headers: {
+        accept: "application/vnd.google.protobuf;proto=io.prometheus.client.MetricFamily;" +
+          "encoding=delimited",
+      },
+    });
+    const family = decodeFamilies(new Uint8Array(await response.arrayBuffer()))
+      .find((f) => f.name === "http_server_request_duration_seconds") as {
+        type: number;
+        metric: { histogram: { sampleCount: number; schema: number; sampleSum: number } }[];
+      };
+    assert.equal(family.type, 4); // HISTOGRAM
+    const histogram = family.metric[0]!.histogram;
+    assert.deepEqual([histogram.sampleCount, histogram.schema], [2, 6]);
+    assert.ok(histogram.sampleSum < 1, `two local requests took ${histogram.sampleSum} s in all`);
+  });
+
   it("pass promtool check metrics", { skip: skipPromtool }, async () => {
     const tree = new StatTree();
     const server = app(tree);
