@@ -47,6 +47,7 @@ export {
 export { StateTimeStat } from "./src/state_time.ts";
 export {
   Pmf,
+  type PmfAggregate,
   PmfAggregationStat,
   type PmfOptions,
   type PmfSnapshot,
@@ -54,6 +55,7 @@ export {
   Timer,
 } from "./src/pmf.ts";
 export { Meter, type MeterSnapshot, MeterStat } from "./src/meter.ts";
+export type { BucketRun, ExponentialHistogramData } from "./src/exponential_histogram.ts";
 export {
   type MeterDict,
   MeterDictStat,

@@ -1,13 +1,14 @@
 /**
- * A mergeable quantile sketch with a guaranteed relative error, in the style of
- * DDSketch (Masson, Rim & Lee, VLDB 2019).
+ * A mergeable quantile sketch on base-2 exponential buckets: the bucket
+ * layout of Prometheus native histograms and OpenTelemetry
+ * `ExponentialHistogram` (see `exponential_histogram.ts`).
  *
- * Values are mapped to logarithmically spaced buckets: with relative accuracy
- * `α` and `γ = (1 + α) / (1 - α)`, a positive value `v` goes to bucket
- * `k = ceil(log_γ(v))`, which covers `(γ^(k-1), γ^k]`. Every value in that
- * bucket lies within relative distance `α` of the bucket's representative
- * `2γ^k / (γ + 1)`, so any quantile read from the sketch is within `α` of the
- * true value of the sample at the same rank.
+ * At scale `s` the base is `b = 2^(2^-s)` and bucket `i` covers
+ * `(b^i, b^(i+1)]`. A quantile reads as the point of its bucket with the
+ * least relative distance to both edges, `2b^(i+1) / (b + 1)`, so it is
+ * within `(b - 1) / (b + 1)` of the true sample at the same rank: 0.54% at the
+ * default scale 6. The bucket of a sample comes from the bits of the float
+ * (`_exponential_mapping.ts`), never from a logarithm.
  *
  * This module is private to the package; it holds only pure arithmetic and
  * has no runtime dependencies.
@@ -15,281 +16,154 @@
  * @module
  */
 
-/** Default relative accuracy `α` of a {@linkcode QuantileSketch}: 0.5%. */
-export const DEFAULT_RELATIVE_ACCURACY = 0.005;
+import {
+  FLOAT_VIEW,
+  HIGH_WORD,
+  LOW_WORD,
+  type MappingTables,
+  mappingTables,
+  MAX_SCALE,
+  MIN_SCALE,
+  upperEdge,
+  WORD_VIEW,
+} from "./_exponential_mapping.ts";
+import { BucketStore } from "./_bucket_store.ts";
+import type { BucketRun, ExponentialHistogramData } from "./exponential_histogram.ts";
+
+/** Default scale of a {@linkcode QuantileSketch}: base `2^(1/64)`, relative error 0.54%. */
+export const DEFAULT_SCALE = 6;
 
 /**
- * Default cap on the number of buckets in each store (positive and negative)
- * of a {@linkcode QuantileSketch}.
+ * Default cap on the number of buckets in each store (positive and
+ * negative) of a {@linkcode QuantileSketch}.
  *
- * With the default accuracy of 0.5%, 4608 buckets span a ratio of
- * `γ^4608 ≈ 1.0e20` between the smallest and largest value of one sign, that
- * is twenty decades, for example `1e-8` to `1e12`. A store grows on demand, so
- * the cap is only reached by data spanning that range; each bucket is one
- * 8-byte counter, so a full store holds 36 KiB.
+ * At scale 6, 4096 buckets span 64 octaves, a ratio of `2^64 ≈ 1.8e19`
+ * between the smallest and largest magnitude of one sign (for example `1e-6`
+ * to `1e13`). Values spanning more lower the scale by one, exactly, which
+ * doubles the range and the relative error.
  */
-export const DEFAULT_MAX_BUCKETS = 4608;
+export const DEFAULT_MAX_BUCKETS = 4096;
 
 /**
- * Values whose magnitude is below this threshold (`1e-9`) are counted as zero
- * rather than in a logarithmic bucket.
+ * Magnitudes at or below this threshold (`2^-30 ≈ 9.3e-10`) count as zero
+ * (the formats' zero bucket) rather than in an exponential bucket. A power of
+ * two, so it is a bucket boundary at every scale.
  *
  * They still contribute their exact value to `min`, `max`, `sum`, `mean` and
  * `stddev`, and quantiles are clamped into `[min, max]`, so a sketch whose
  * values are all tiny still reports them exactly.
  */
-export const ZERO_THRESHOLD = 1e-9;
+export const ZERO_THRESHOLD = 2 ** -30;
+
+/** The biased exponent of {@linkcode ZERO_THRESHOLD}: any larger one is a bucket. */
+const ZERO_EXPONENT = 1023 - 30;
 
 /** Options for constructing a {@linkcode QuantileSketch}. */
 export interface QuantileSketchOptions {
   /**
-   * Relative accuracy `α` in the open interval `(0, 1)`: every quantile is
-   * within relative distance `α` of the sample value at the same rank.
+   * The starting scale, from -4 to 8 (the schemas Prometheus native
+   * histograms accept): base `2^(2^-scale)`, relative error
+   * `(base - 1) / (base + 1)`.
    *
-   * @default {0.005}
+   * @default {6}
    */
-  relativeAccuracy?: number;
+  scale?: number;
   /**
-   * Maximum number of buckets per store (at least 16). When the values of one
-   * sign span more buckets than this, the lowest-magnitude buckets are
-   * collapsed into one, losing accuracy only for those smallest magnitudes.
+   * Maximum number of buckets per store (at least 128). When the values of
+   * one sign span more, the sketch lowers its scale until they fit.
    *
-   * @default {4608}
+   * @default {4096}
    */
   maxBuckets?: number;
 }
 
-/** Number of extra buckets allocated beyond what is needed when a store grows. */
-const GROW_SLACK = 128;
-
 /**
- * A dense, growable, capped array of bucket counters indexed by integer key.
+ * A mergeable quantile sketch with a guaranteed relative error and bounded
+ * memory, plus exact count, min, max and sum, and a mean and variance from
+ * sums shifted by the first sample (exact to about 1e-12 relative).
  *
- * `counts[i]` is the count of key `offset + i`. Counters are 64-bit floats, so
- * they are exact integers up to 2^53.
+ * Positive values, negative values (by magnitude) and values with
+ * `|v| <= 2^-30` ({@linkcode ZERO_THRESHOLD}) are kept apart. Non-finite
+ * values (`NaN`, `±Infinity`) are ignored entirely.
  *
- * Collapsing is a pure function of the highest key ever seen: once keys span
- * more than `maxBuckets`, every key below `highest - maxBuckets + 1` is counted
- * in that lowest bucket. Two stores fed the same keys in any order and in any
- * split therefore end in the same state, which keeps merging exact.
- */
-class BucketStore {
-  counts: Float64Array = new Float64Array(0);
-  offset = 0;
-  total = 0;
-  /** Whether the lowest buckets have been collapsed into `counts[0]`. */
-  collapsed = false;
-  readonly maxBuckets: number;
-
-  constructor(maxBuckets: number) {
-    this.maxBuckets = maxBuckets;
-  }
-
-  /** Adds one to the bucket `key`. */
-  add(key: number): void {
-    const i = key - this.offset;
-    if (i >= 0 && i < this.counts.length) {
-      this.counts[i]++;
-      this.total++;
-    } else {
-      this.addSlow(key, 1);
-    }
-  }
-
-  /** Adds `count` to the bucket `key`, growing or collapsing as needed. */
-  addCount(key: number, count: number): void {
-    const i = key - this.offset;
-    if (i >= 0 && i < this.counts.length) {
-      this.counts[i] += count;
-      this.total += count;
-    } else {
-      this.addSlow(key, count);
-    }
-  }
-
-  private addSlow(key: number, count: number): void {
-    if (this.collapsed && key < this.offset) {
-      // Once collapsed, the array is exactly [highest - maxBuckets + 1, highest].
-      this.counts[0] += count;
-      this.total += count;
-      return;
-    }
-    let lo = key;
-    let hi = key;
-    const counts = this.counts;
-    let first = 0;
-    let last = -1;
-    if (this.total > 0) {
-      while (counts[first] === 0) first++;
-      last = counts.length - 1;
-      while (counts[last] === 0) last--;
-      lo = Math.min(lo, this.offset + first);
-      hi = Math.max(hi, this.offset + last);
-    }
-    const cap = this.maxBuckets;
-    if (hi - lo + 1 <= cap) {
-      // Grow, with slack on the side that grew, never beyond the cap.
-      let newLo = lo;
-      let newHi = hi;
-      if (counts.length === 0 || key < this.offset) newLo = lo - GROW_SLACK;
-      if (counts.length === 0 || key >= this.offset + counts.length) newHi = hi + GROW_SLACK;
-      if (newHi - newLo + 1 > cap) {
-        // Trim the slack back to the cap, keeping [lo, hi] covered.
-        const excess = newHi - newLo + 1 - cap;
-        const trimLo = Math.min(excess, lo - newLo);
-        newLo += trimLo;
-        newHi -= excess - trimLo;
-      }
-      const next = new Float64Array(newHi - newLo + 1);
-      if (last >= first) next.set(counts.subarray(first, last + 1), this.offset + first - newLo);
-      this.counts = next;
-      this.offset = newLo;
-    } else {
-      // Collapse: every key below `floor` is counted in `floor`.
-      const floor = hi - cap + 1;
-      const next = new Float64Array(cap);
-      for (let i = 0; i < counts.length; i++) {
-        const c = counts[i];
-        if (c !== 0) next[Math.max(this.offset + i, floor) - floor] += c;
-      }
-      this.counts = next;
-      this.offset = floor;
-      this.collapsed = true;
-      if (key < floor) key = floor;
-    }
-    this.counts[key - this.offset] += count;
-    this.total += count;
-  }
-
-  /** Adds every bucket of `other` into this store. */
-  merge(other: BucketStore): void {
-    if (other.total === 0) return;
-    if (this.total === 0 && !this.collapsed) {
-      this.copyFrom(other);
-      return;
-    }
-    const counts = other.counts;
-    let first = 0;
-    while (counts[first] === 0) first++;
-    let last = counts.length - 1;
-    while (counts[last] === 0) last--;
-    // Highest key first, so that at most one collapse happens; then the lowest,
-    // so that the array grows at most twice and the rest are in-range adds.
-    this.addCount(other.offset + last, counts[last]!);
-    if (last === first) return;
-    this.addCount(other.offset + first, counts[first]!);
-    for (let i = last - 1; i > first; i--) {
-      const c = counts[i]!;
-      if (c !== 0) this.addCount(other.offset + i, c);
-    }
-  }
-
-  copyFrom(other: BucketStore): void {
-    this.counts = other.counts.slice();
-    this.offset = other.offset;
-    this.total = other.total;
-    this.collapsed = other.collapsed;
-  }
-
-  clear(): void {
-    this.counts.fill(0);
-    this.total = 0;
-    this.collapsed = false;
-  }
-
-  /** Returns the key of the bucket holding the sample at 0-based `rank`, ascending. */
-  keyAtRank(rank: number): number {
-    const counts = this.counts;
-    let seen = 0;
-    for (let i = 0; i < counts.length; i++) {
-      seen += counts[i];
-      if (seen > rank) return this.offset + i;
-    }
-    return this.offset + counts.length - 1;
-  }
-
-  /** Returns the key of the bucket holding the sample at 0-based `rank`, descending. */
-  keyAtRankDescending(rank: number): number {
-    const counts = this.counts;
-    let seen = 0;
-    for (let i = counts.length - 1; i >= 0; i--) {
-      seen += counts[i];
-      if (seen > rank) return this.offset + i;
-    }
-    return this.offset;
-  }
-}
-
-/**
- * A mergeable quantile sketch with guaranteed relative error and bounded
- * memory, plus exact count, min, max, sum, and Welford mean and variance.
+ * Accuracy: `quantile(q)` is within {@linkcode QuantileSketch.relativeAccuracy}
+ * (0.54% at scale 6) of the exact sample at rank `floor(q * (count - 1))` of
+ * the sorted samples (0-based).
  *
- * Positive values, negative values and (near-)zero values are kept apart: a
- * positive store, a negative store (keyed by magnitude), and a zero count for
- * values with `|v| < 1e-9` ({@linkcode ZERO_THRESHOLD}). Non-finite values
- * (`NaN`, `±Infinity`) are ignored entirely.
+ * Memory: each store grows on demand up to `maxBuckets` counters that start
+ * 1 byte wide and widen on overflow; a latency distribution from 1 ms to 10 s
+ * holds about 880 buckets.
  *
- * Accuracy: with the defaults, `quantile(q)` is within 0.5% relative error of
- * the exact sample value at rank `floor(q * (count - 1))` of the sorted
- * samples (0-based), as long as the values of each sign span at most twenty
- * decades (see {@linkcode DEFAULT_MAX_BUCKETS}).
- *
- * Memory: each store is a `Float64Array` grown on demand in steps of at least
- * 128 buckets and capped at `maxBuckets`: a few KiB for typical latency data,
- * at most 36 KiB per store with the defaults.
- *
- * Merging: two sketches with the same options merge exactly; the merged
- * sketch is identical, bucket for bucket, to one sketch fed both streams.
+ * Merging: two sketches merge exactly at the coarser of their scales; the
+ * result is identical, bucket for bucket, to one sketch fed both streams.
  *
  * @example Usage
  * ```ts
  * import { QuantileSketch } from "./_sketch.ts";
+ * import assert from "node:assert/strict";
  *
  * const sketch = new QuantileSketch();
  * for (let i = 1; i <= 1000; i++) sketch.add(i);
- * const p99 = sketch.quantile(0.99); // within 0.5% of 990
+ * assert.ok(Math.abs(sketch.quantile(0.99) / 990 - 1) <= sketch.relativeAccuracy);
  * ```
  */
 export class QuantileSketch {
-  /** The relative accuracy `α` this sketch guarantees. */
-  readonly relativeAccuracy: number;
   /** The cap on the number of buckets in each of the two stores. */
   readonly maxBuckets: number;
+  /** The scale the sketch starts at (and returns to when cleared). */
+  readonly initialScale: number;
 
-  #multiplier: number;
-  #gamma: number;
-  #positive: BucketStore;
-  #negative: BucketStore;
+  readonly #tables: MappingTables;
+  /** Right shift from the tables' index to the current scale's. */
+  #shift: number;
+  #scale: number;
+  readonly #positive = new BucketStore();
+  readonly #negative = new BucketStore();
   #zeroCount = 0;
   #count = 0;
   #sum = 0;
   #min = Infinity;
   #max = -Infinity;
-  #mean = 0;
-  #m2 = 0;
+  /** The first sample: the shift of the sums below. */
+  #origin = 0;
+  /** Σ(v - origin) and Σ(v - origin)². */
+  #shifted = 0;
+  #shiftedSquares = 0;
 
   /**
    * Creates an empty sketch.
    *
-   * @param options Relative accuracy and bucket cap; see {@linkcode QuantileSketchOptions}.
-   * @throws {RangeError} If `relativeAccuracy` is not in `(0, 1)` or
-   * `maxBuckets` is not an integer of at least 16.
+   * @param options Scale and bucket cap; see {@linkcode QuantileSketchOptions}.
+   * @throws {RangeError} If `scale` is not an integer from -4 to 8 or
+   * `maxBuckets` is not an integer of at least 128.
    */
   constructor(options: QuantileSketchOptions = {}) {
-    const alpha = options.relativeAccuracy ?? DEFAULT_RELATIVE_ACCURACY;
+    const scale = options.scale ?? DEFAULT_SCALE;
     const maxBuckets = options.maxBuckets ?? DEFAULT_MAX_BUCKETS;
-    if (!(alpha > 0 && alpha < 1)) {
-      throw new RangeError(`relativeAccuracy must be in (0, 1), got ${alpha}`);
+    if (!Number.isInteger(scale) || scale < MIN_SCALE || scale > MAX_SCALE) {
+      throw new RangeError(
+        `scale must be an integer from ${MIN_SCALE} to ${MAX_SCALE}, got ${scale}`,
+      );
     }
-    if (!Number.isInteger(maxBuckets) || maxBuckets < 16) {
-      throw new RangeError(`maxBuckets must be an integer >= 16, got ${maxBuckets}`);
+    if (!Number.isInteger(maxBuckets) || maxBuckets < 128) {
+      throw new RangeError(`maxBuckets must be an integer >= 128, got ${maxBuckets}`);
     }
-    this.relativeAccuracy = alpha;
     this.maxBuckets = maxBuckets;
-    this.#gamma = (1 + alpha) / (1 - alpha);
-    this.#multiplier = 1 / Math.log(this.#gamma);
-    this.#positive = new BucketStore(maxBuckets);
-    this.#negative = new BucketStore(maxBuckets);
+    this.initialScale = scale;
+    this.#tables = mappingTables(Math.max(scale, 0));
+    this.#scale = scale;
+    this.#shift = this.#tables.scale - scale;
+  }
+
+  /** The current scale: the initial one, or lower if the values spanned more than `maxBuckets`. */
+  get scale(): number {
+    return this.#scale;
+  }
+
+  /** The relative error bound of quantiles at the current scale, `(b - 1) / (b + 1)`. */
+  get relativeAccuracy(): number {
+    const base = Math.pow(2, Math.pow(2, -this.#scale));
+    return (base - 1) / (base + 1);
   }
 
   /** Number of values added (non-finite values are not counted). */
@@ -312,17 +186,16 @@ export class QuantileSketch {
     return this.#count === 0 ? NaN : this.#max;
   }
 
-  /** Arithmetic mean (Welford's running mean); `NaN` when empty. */
+  /** Arithmetic mean; `NaN` when empty. */
   get mean(): number {
-    return this.#count === 0 ? NaN : this.#mean;
+    return this.#count === 0 ? NaN : this.#origin + this.#shifted / this.#count;
   }
 
-  /**
-   * Sample variance, `Σ(v - mean)² / (count - 1)`, from Welford's running sum
-   * of squared deviations; `0` with fewer than two values.
-   */
+  /** Sample variance, `Σ(v - mean)² / (count - 1)`; `0` with fewer than two values. */
   get variance(): number {
-    return this.#count < 2 ? 0 : this.#m2 / (this.#count - 1);
+    const n = this.#count;
+    if (n < 2) return 0;
+    return Math.max(0, (this.#shiftedSquares - this.#shifted * this.#shifted / n) / (n - 1));
   }
 
   /** Sample standard deviation, the square root of {@linkcode QuantileSketch.variance}. */
@@ -330,36 +203,85 @@ export class QuantileSketch {
     return Math.sqrt(this.variance);
   }
 
-  /**
-   * Number of buckets currently allocated across both stores. It never
-   * exceeds `2 * maxBuckets`; each bucket takes 8 bytes.
-   */
+  /** Number of buckets currently allocated across both stores (at most `2 * maxBuckets`). */
   get bucketCount(): number {
     return this.#positive.counts.length + this.#negative.counts.length;
   }
 
+  /** Bytes of bucket counters currently allocated across both stores. */
+  get byteLength(): number {
+    return this.#positive.byteLength + this.#negative.byteLength;
+  }
+
   /**
    * Adds one value. `NaN` and `±Infinity` are ignored. Does not allocate
-   * unless a store has to grow.
+   * unless a store has to grow or widen.
    *
    * @param v The value to record.
    */
   add(v: number): void {
     if (v - v !== 0) return; // NaN or ±Infinity
-    const count = ++this.#count;
+    if (this.#count++ === 0) this.#origin = v;
     this.#sum += v;
+    const d = v - this.#origin;
+    this.#shifted += d;
+    this.#shiftedSquares += d * d;
     if (v < this.#min) this.#min = v;
     if (v > this.#max) this.#max = v;
-    const delta = v - this.#mean;
-    this.#mean += delta / count;
-    this.#m2 += delta * (v - this.#mean);
-    if (v >= ZERO_THRESHOLD) {
-      this.#positive.add(Math.ceil(Math.log(v) * this.#multiplier));
-    } else if (v <= -ZERO_THRESHOLD) {
-      this.#negative.add(Math.ceil(Math.log(-v) * this.#multiplier));
-    } else {
-      this.#zeroCount++;
+    FLOAT_VIEW[0] = v;
+    const high = WORD_VIEW[HIGH_WORD]!;
+    const exponent = (high >>> 20) & 0x7ff;
+    if (exponent <= ZERO_EXPONENT) return this.#addSmall(v);
+    const tables = this.#tables;
+    const bin = (high >>> tables.binShift) & tables.binMask;
+    const mantissa = (high & 0xfffff) * 4294967296 + WORD_VIEW[LOW_WORD]!;
+    const index = (((exponent - 1023) << tables.scale) + tables.first[bin]! +
+      (mantissa > tables.bound[bin]! ? 1 : 0)) >> this.#shift;
+    const store = v > 0 ? this.#positive : this.#negative;
+    const j = index - store.offset;
+    const counts = store.counts;
+    if (j >= 0 && j < counts.length) {
+      const c = counts[j]! + 1;
+      if (c <= store.limit) {
+        counts[j] = c;
+        return;
+      }
     }
+    this.#place(store, index, 1);
+  }
+
+  /** Adds a value of magnitude below `2^-29`: the zero bucket, or the lowest buckets above it. */
+  #addSmall(v: number): void {
+    if (v <= ZERO_THRESHOLD && v >= -ZERO_THRESHOLD) {
+      this.#zeroCount++;
+      return;
+    }
+    // 2^-30 < |v| < 2^-29: a normal double; map it as the hot path does.
+    const tables = this.#tables;
+    FLOAT_VIEW[0] = v;
+    const high = WORD_VIEW[HIGH_WORD]!;
+    const bin = (high >>> tables.binShift) & tables.binMask;
+    const mantissa = (high & 0xfffff) * 4294967296 + WORD_VIEW[LOW_WORD]!;
+    const index = ((-30 << tables.scale) + tables.first[bin]! +
+      (mantissa > tables.bound[bin]! ? 1 : 0)) >> this.#shift;
+    this.#place(v > 0 ? this.#positive : this.#negative, index, 1);
+  }
+
+  /** Adds `count` to bucket `index` (at the current scale) of `store`, lowering the scale if needed. */
+  #place(store: BucketStore, index: number, count: number): void {
+    while (!store.tryAdd(index, count, this.maxBuckets)) {
+      const k = store.downscaleNeeded(index, this.maxBuckets);
+      this.#downscale(k);
+      index >>= k;
+    }
+  }
+
+  /** Lowers the scale by `k`, exactly: bucket `i` becomes `i >> k`. */
+  #downscale(k: number): void {
+    this.#positive.downscale(k);
+    this.#negative.downscale(k);
+    this.#scale -= k;
+    this.#shift += k;
   }
 
   /**
@@ -367,10 +289,10 @@ export class QuantileSketch {
    *
    * Rank convention (lower nearest rank, as DDSketch): the result estimates
    * the sample at 0-based rank `floor(q * (count - 1))` of the sorted samples,
-   * within relative error `relativeAccuracy`. The estimate is the centre
-   * (in relative terms) of that sample's bucket, clamped into `[min, max]`, so
-   * `quantile(0)` is exactly `min` and `quantile(1)` exactly `max`. Samples
-   * below the zero threshold are reported as `0`.
+   * within `relativeAccuracy`. The estimate is the point of that sample's
+   * bucket nearest, in relative terms, to both edges, clamped into
+   * `[min, max]`, so `quantile(0)` is exactly `min` and `quantile(1)` exactly
+   * `max`. Samples in the zero bucket are reported as `0`.
    *
    * @param q The quantile, in `[0, 1]`.
    * @returns The estimate, or `NaN` if the sketch is empty.
@@ -383,13 +305,13 @@ export class QuantileSketch {
     if (q === 1) return this.#max;
     let rank = Math.floor(q * (this.#count - 1));
     let value: number;
-    const negative = this.#negative;
-    if (rank < negative.total) {
-      value = -this.#representative(negative.keyAtRankDescending(rank));
-    } else if ((rank -= negative.total) < this.#zeroCount) {
+    const negatives = this.#negative.total();
+    if (rank < negatives) {
+      value = -this.#representative(this.#negative.indexAtRankDescending(rank));
+    } else if ((rank -= negatives) < this.#zeroCount) {
       value = 0;
     } else {
-      value = this.#representative(this.#positive.keyAtRank(rank - this.#zeroCount));
+      value = this.#representative(this.#positive.indexAtRank(rank - this.#zeroCount));
     }
     return Math.min(this.#max, Math.max(this.#min, value));
   }
@@ -407,78 +329,137 @@ export class QuantileSketch {
   /**
    * Adds every value recorded by `other` into this sketch, exactly: the
    * result is the same as if this sketch had been fed `other`'s values too.
+   * Sketches of different scales merge at the coarser one (or lower, if the
+   * union spans more than `maxBuckets`).
    *
-   * @param other A sketch with the same `relativeAccuracy` and `maxBuckets`.
-   * @throws {RangeError} If the options of the two sketches differ.
+   * @param other Any sketch.
    */
   merge(other: QuantileSketch): void {
-    if (other.relativeAccuracy !== this.relativeAccuracy || other.maxBuckets !== this.maxBuckets) {
-      throw new RangeError("cannot merge sketches with different relativeAccuracy or maxBuckets");
-    }
+    if (other === this) other = this.clone();
     const n2 = other.#count;
     if (n2 === 0) return;
     const n1 = this.#count;
-    const n = n1 + n2;
-    // Chan, Golub & LeVeque's pairwise update of the mean and M2.
-    const delta = other.#mean - this.#mean;
-    this.#mean += delta * (n2 / n);
-    this.#m2 += other.#m2 + delta * delta * (n1 * n2 / n);
-    this.#count = n;
+    if (n1 === 0) {
+      this.#origin = other.#origin;
+      this.#shifted = other.#shifted;
+      this.#shiftedSquares = other.#shiftedSquares;
+    } else {
+      // Re-shift other's sums from its origin to ours.
+      const delta = other.#origin - this.#origin;
+      this.#shiftedSquares += other.#shiftedSquares + 2 * delta * other.#shifted +
+        n2 * delta * delta;
+      this.#shifted += other.#shifted + n2 * delta;
+    }
+    this.#count = n1 + n2;
     this.#sum += other.#sum;
     if (other.#min < this.#min) this.#min = other.#min;
     if (other.#max > this.#max) this.#max = other.#max;
     this.#zeroCount += other.#zeroCount;
-    this.#positive.merge(other.#positive);
-    this.#negative.merge(other.#negative);
+    if (other.#scale < this.#scale) this.#downscale(this.#scale - other.#scale);
+    this.#mergeStore(this.#positive, other.#positive, other.#scale);
+    this.#mergeStore(this.#negative, other.#negative, other.#scale);
+  }
+
+  /** Adds every bucket of `from` (at `scale`) into `into`, one of this sketch's stores. */
+  #mergeStore(into: BucketStore, from: BucketStore, scale: number): void {
+    const first = from.first();
+    if (first < 0) return;
+    const last = from.last();
+    const counts = from.counts;
+    // Highest and lowest first, so the array grows at most twice and any
+    // lowering of the scale happens before the rest.
+    this.#place(into, (from.offset + last) >> (scale - this.#scale), counts[last]!);
+    if (last === first) return;
+    this.#place(into, (from.offset + first) >> (scale - this.#scale), counts[first]!);
+    for (let j = last - 1; j > first; j--) {
+      const c = counts[j]!;
+      if (c !== 0) this.#place(into, (from.offset + j) >> (scale - this.#scale), c);
+    }
   }
 
   /**
    * Makes this sketch an exact copy of `other`, which must have the same
-   * options.
+   * initial scale and bucket cap.
    *
    * @param other The sketch to copy.
-   * @throws {RangeError} If the options of the two sketches differ.
+   * @throws {RangeError} If the initial scales or the bucket caps differ.
    */
   copyFrom(other: QuantileSketch): void {
-    if (other.relativeAccuracy !== this.relativeAccuracy || other.maxBuckets !== this.maxBuckets) {
-      throw new RangeError("cannot copy a sketch with different relativeAccuracy or maxBuckets");
+    if (other.initialScale !== this.initialScale || other.maxBuckets !== this.maxBuckets) {
+      throw new RangeError(
+        `cannot copy a sketch of initial scale ${other.initialScale} and maxBuckets ${other.maxBuckets} into one of ${this.initialScale} and ${this.maxBuckets}`,
+      );
     }
     this.#positive.copyFrom(other.#positive);
     this.#negative.copyFrom(other.#negative);
+    this.#scale = other.#scale;
+    this.#shift = other.#shift;
     this.#zeroCount = other.#zeroCount;
     this.#count = other.#count;
     this.#sum = other.#sum;
     this.#min = other.#min;
     this.#max = other.#max;
-    this.#mean = other.#mean;
-    this.#m2 = other.#m2;
+    this.#origin = other.#origin;
+    this.#shifted = other.#shifted;
+    this.#shiftedSquares = other.#shiftedSquares;
   }
 
   /** Returns an independent copy of this sketch. */
   clone(): QuantileSketch {
-    const copy = new QuantileSketch({
-      relativeAccuracy: this.relativeAccuracy,
-      maxBuckets: this.maxBuckets,
-    });
+    const copy = new QuantileSketch({ scale: this.initialScale, maxBuckets: this.maxBuckets });
     copy.copyFrom(this);
     return copy;
   }
 
-  /** Forgets every value, keeping the allocated buckets for reuse. */
+  /** Forgets every value and returns to the initial scale, keeping the allocated buckets for reuse. */
   clear(): void {
     this.#positive.clear();
     this.#negative.clear();
+    this.#scale = this.initialScale;
+    this.#shift = this.#tables.scale - this.initialScale;
     this.#zeroCount = 0;
     this.#count = 0;
     this.#sum = 0;
     this.#min = Infinity;
     this.#max = -Infinity;
-    this.#mean = 0;
-    this.#m2 = 0;
+    this.#origin = 0;
+    this.#shifted = 0;
+    this.#shiftedSquares = 0;
   }
 
-  /** The value representing bucket `key`: `2γ^key / (γ + 1)`. */
-  #representative(key: number): number {
-    return 2 * Math.pow(this.#gamma, key) / (this.#gamma + 1);
+  /**
+   * The buckets, as exporters read them: populated runs trimmed of leading
+   * and trailing zeros, so two sketches with the same samples give equal data
+   * whatever their allocation history.
+   */
+  exponentialHistogram(): ExponentialHistogramData {
+    const empty = this.#count === 0;
+    return {
+      scale: this.#scale,
+      zeroThreshold: ZERO_THRESHOLD,
+      zeroCount: this.#zeroCount,
+      positive: runOf(this.#positive),
+      negative: runOf(this.#negative),
+      count: this.#count,
+      sum: this.#sum,
+      min: empty ? NaN : this.#min,
+      max: empty ? NaN : this.#max,
+    };
   }
+
+  /** The point of bucket `index` nearest to both edges: `2b^(index+1) / (b + 1)`. */
+  #representative(index: number): number {
+    const base = Math.pow(2, Math.pow(2, -this.#scale));
+    return 2 * upperEdge(index, this.#scale) / (base + 1);
+  }
+}
+
+/** A store's populated buckets as a trimmed run. */
+function runOf(store: BucketStore): BucketRun {
+  const first = store.first();
+  if (first < 0) return { offset: 0, counts: [] };
+  return {
+    offset: store.offset + first,
+    counts: Array.from(store.counts.subarray(first, store.last() + 1)),
+  };
 }

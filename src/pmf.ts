@@ -9,6 +9,7 @@
 import { QuantileSketch } from "./_sketch.ts";
 import { AggregationCell } from "./aggregation.ts";
 import { coarse, now, startCoarseClock } from "./clock.ts";
+import type { ExponentialHistogramData } from "./exponential_histogram.ts";
 import { describeValue } from "./log.ts";
 import { joinPath } from "./path.ts";
 import {
@@ -105,6 +106,8 @@ function snapshotOf(window: QuantileSketch, count: number, sum: number): PmfSnap
 let windowOf: (pmf: Pmf) => QuantileSketch;
 /** Adds a distribution's window into `into` (for roll-ups). */
 let mergeWindow: (pmf: Pmf, into: QuantileSketch) => void;
+/** Adds every sample a distribution ever recorded into `into`. */
+let mergeAllTime: (pmf: Pmf, into: QuantileSketch) => void;
 
 /** A running measurement from {@linkcode Pmf.time}: stop it to record the duration. */
 export class Timer implements Disposable {
@@ -163,10 +166,16 @@ export class Timer implements Disposable {
 
 /**
  * A distribution: record samples with `add(value)` or time code with
- * `time()`. Percentiles come from a mergeable log-bucket sketch (relative
- * error 0.5%) over a sliding window (default five minutes), so an old spike
- * ages out; `count` and `sum` are all-time. Memory does not grow with the
- * number of samples.
+ * `time()`. Percentiles come from a mergeable sketch on base-2 exponential
+ * buckets (relative error 0.54%) over a sliding window (default five
+ * minutes), so an old spike ages out; `count`, `sum` and
+ * {@linkcode Pmf.exponentialHistogram} are all-time. Memory does not grow
+ * with the number of samples.
+ *
+ * Inside: one sketch per window slot takes the samples, and when a slot
+ * leaves the window it is merged, exactly, into an all-time sketch before
+ * it is cleared; so a sample costs one bucket increment, and the all-time
+ * buckets are the all-time sketch merged with the live slots.
  */
 export class Pmf {
   readonly #slots: QuantileSketch[];
@@ -176,9 +185,8 @@ export class Pmf {
   #current: QuantileSketch;
   #slot = 0;
   #generation = -1;
-  /** Count and sum of the samples in slots that have been cleared. */
-  #retiredCount = 0;
-  #retiredSum = 0;
+  /** Every sample of the slots that have left the window. */
+  readonly #retired = new QuantileSketch();
   #p99 = Infinity;
   #p99Generation = -1;
 
@@ -271,16 +279,45 @@ export class Pmf {
 
   /** Samples recorded so far. */
   get count(): number {
-    let count = this.#retiredCount;
+    let count = this.#retired.count;
     for (const slot of this.#slots) count += slot.count;
     return count;
   }
 
   /** Sum of the samples recorded so far. */
   get sum(): number {
-    let sum = this.#retiredSum;
+    let sum = this.#retired.sum;
     for (const slot of this.#slots) sum += slot.sum;
     return sum;
+  }
+
+  /**
+   * Every sample recorded so far as base-2 exponential buckets: what a
+   * Prometheus native histogram or an OpenTelemetry exponential histogram
+   * exports (cumulative; the window is only for the percentiles). Scale 6
+   * unless the samples of one sign span more than 64 octaves.
+   *
+   * @example
+   * ```ts
+   * import { Pmf } from "@scales/core";
+   * import assert from "node:assert/strict";
+   * const latency = new Pmf();
+   * latency.add(1);
+   * latency.add(2);
+   * latency.add(2);
+   * const buckets = latency.exponentialHistogram();
+   * assert.deepEqual(buckets.scale, 6);
+   * // Bucket i covers (2^(i/64), 2^((i+1)/64)]: 1 is the top of bucket -1, 2 of bucket 63.
+   * assert.deepEqual(buckets.positive.offset, -1);
+   * assert.deepEqual(buckets.positive.counts.length, 65);
+   * assert.deepEqual([buckets.positive.counts[0], buckets.positive.counts[64]], [1, 2]);
+   * assert.deepEqual([buckets.count, buckets.sum, buckets.zeroCount], [3, 5, 0]);
+   * ```
+   */
+  exponentialHistogram(): ExponentialHistogramData {
+    const all = new QuantileSketch();
+    mergeAllTime(this, all);
+    return all.exponentialHistogram();
   }
 
   /** The window's 99th percentile, recomputed at most once per coarse clock step. */
@@ -303,6 +340,12 @@ export class Pmf {
       pmf.#rotate(now());
       for (const slot of pmf.#slots) into.merge(slot);
     };
+    mergeAllTime = (pmf, into) => {
+      pmf.#rotate(now());
+      // The order of Pmf.sum, so the exported sum equals it to the last bit.
+      into.merge(pmf.#retired);
+      for (const slot of pmf.#slots) into.merge(slot);
+    };
   }
 
   /** Count, sum, min, max, mean, stddev and percentiles; see {@linkcode PmfSnapshot}. */
@@ -317,10 +360,9 @@ export class Pmf {
     const slots = this.#slots;
     const steps = Math.min(slot - this.#slot, slots.length);
     for (let i = 1; i <= steps; i++) {
-      const retired = slots[(this.#slot + i) % slots.length]!;
-      this.#retiredCount += retired.count;
-      this.#retiredSum += retired.sum;
-      retired.clear();
+      const leaving = slots[(this.#slot + i) % slots.length]!;
+      this.#retired.merge(leaving);
+      leaving.clear();
     }
     this.#slot = slot;
     this.#current = slots[slot % slots.length]!;
@@ -380,7 +422,27 @@ export function PmfStat<N extends string>(name: N, options: PmfOptions = {}): St
   return statSpec("PmfStat", "pmf", name, (context) => new PmfCell(name, context, options));
 }
 
-class PmfAggregationCell extends AggregationCell<Readonly<PmfSnapshot>> {
+/**
+ * What a `PmfAggregationStat` reads as: the snapshot of its children's
+ * windows taken together, and their all-time buckets.
+ */
+export interface PmfAggregate extends PmfSnapshot {
+  /**
+   * Every sample the children recorded, as one set of buckets: exactly those
+   * of one `Pmf` fed all their samples (see {@linkcode Pmf.exponentialHistogram}).
+   * Not a field of the snapshot (it is not enumerable).
+   */
+  exponentialHistogram(): ExponentialHistogramData;
+}
+
+/** The all-time buckets of `children` taken together. */
+function allTimeOf(children: readonly Pmf[]): ExponentialHistogramData {
+  const merged = new QuantileSketch();
+  for (const pmf of children) mergeAllTime(pmf, merged);
+  return merged.exponentialHistogram();
+}
+
+class PmfAggregationCell extends AggregationCell<Readonly<PmfAggregate>> {
   readonly type = "PmfAggregationStat";
   readonly kind: StatKind = "pmf";
   readonly #children = new Set<Pmf>();
@@ -391,20 +453,24 @@ class PmfAggregationCell extends AggregationCell<Readonly<PmfSnapshot>> {
     changed: () => {},
   };
 
-  get(): Readonly<PmfSnapshot> {
+  get(): Readonly<PmfAggregate> {
     const merged = new QuantileSketch();
     let count = 0;
     let sum = 0;
-    for (const pmf of this.#children) {
+    const children = [...this.#children];
+    for (const pmf of children) {
       mergeWindow(pmf, merged);
       count += pmf.count;
       sum += pmf.sum;
     }
-    return snapshotOf(merged, count, sum);
+    return Object.defineProperty(snapshotOf(merged, count, sum), "exponentialHistogram", {
+      value: () => allTimeOf(children),
+    }) as PmfAggregate;
   }
 
   snapshot(): SnapshotValue {
-    return { ...this.get() };
+    // The spread copies the snapshot fields, not the (non-enumerable) method.
+    return { ...this.get() as PmfSnapshot };
   }
 }
 
@@ -418,13 +484,15 @@ class PmfAggregationCell extends AggregationCell<Readonly<PmfSnapshot>> {
  * import { collection, getStats, PmfAggregationStat, PmfStat, reset } from "@scales/core";
  * import assert from "node:assert/strict";
  * reset();
- * collection("/web", PmfAggregationStat("latency"));
+ * const web = collection("/web", PmfAggregationStat("latency"));
  * collection("/web/a", PmfStat("latency")).latency.add(10);
  * collection("/web/b", PmfStat("latency")).latency.add(30);
  * assert.deepEqual((getStats("/web")?.latency as { max: number }).max, 30);
+ * // The live value also gives the children's all-time buckets together.
+ * assert.deepEqual(web.latency.exponentialHistogram().count, 2);
  * ```
  */
-export function PmfAggregationStat<N extends string>(name: N): StatSpec<N, Readonly<PmfSnapshot>> {
+export function PmfAggregationStat<N extends string>(name: N): StatSpec<N, Readonly<PmfAggregate>> {
   return statSpec(
     "PmfAggregationStat",
     "pmf",

@@ -283,6 +283,77 @@ describe("PmfAggregationStat", () => {
   });
 });
 
+describe("Pmf.exponentialHistogram", () => {
+  it("keeps every sample after the window has moved on, with the same count and sum", async () => {
+    await withFakeTime((clock) => {
+      const pmf = new Pmf({ windowMs: 10_000, slots: 2 });
+      pmf.add(1);
+      pmf.add(2);
+      clock.tick(60_000);
+      pmf.add(2);
+      assert.equal(pmf.snapshot().max, 2);
+      assert.equal(pmf.snapshot().min, 2);
+      const buckets = pmf.exponentialHistogram();
+      assert.deepEqual(buckets.positive, { offset: -1, counts: [1, ...Array(63).fill(0), 2] });
+      assert.deepEqual([buckets.count, buckets.sum], [pmf.count, pmf.sum]);
+      assert.deepEqual([buckets.min, buckets.max], [1, 2]);
+    });
+  });
+
+  it("equals the buckets of one sketch fed the same samples, whatever the slots", async () => {
+    await withFakeTime((clock) => {
+      const pmf = new Pmf();
+      const next = random(23);
+      const all: number[] = [];
+      for (let minute = 0; minute < 12; minute++) {
+        for (let i = 0; i < 500; i++) {
+          const v = Math.round(logNormal(next) * 1000) / 1000;
+          all.push(v);
+          pmf.add(v);
+        }
+        clock.tick(60_000);
+      }
+      const single = new Pmf();
+      for (const v of all) single.add(v);
+      assert.deepEqual(
+        { ...pmf.exponentialHistogram(), sum: 0 },
+        { ...single.exponentialHistogram(), sum: 0 },
+      );
+      assert.equal(pmf.exponentialHistogram().count, 6000);
+    });
+  });
+
+  it("is empty, with NaN min and max, before any sample", () => {
+    assert.deepEqual(new Pmf().exponentialHistogram(), {
+      scale: 6,
+      zeroThreshold: 2 ** -30,
+      zeroCount: 0,
+      positive: { offset: 0, counts: [] },
+      negative: { offset: 0, counts: [] },
+      count: 0,
+      sum: 0,
+      min: NaN,
+      max: NaN,
+    });
+  });
+
+  it("on a PmfAggregationStat, equals the buckets of one Pmf fed every child's samples", () => {
+    reset();
+    const web = collection("/web", PmfAggregationStat("latency"));
+    const a = collection("/web/a", PmfStat("latency"));
+    const b = collection("/web/b", PmfStat("latency"));
+    const together = new Pmf();
+    const next = random(29);
+    for (let i = 0; i < 5000; i++) {
+      const v = Math.round(logNormal(next)); // integers: every sum is exact in any order
+      (i % 3 === 0 ? a : b).latency.add(v);
+      together.add(v);
+    }
+    assert.deepEqual(web.latency.exponentialHistogram(), together.exponentialHistogram());
+    assert.deepEqual(Object.keys(pmfOf("/web", "latency")).includes("exponentialHistogram"), false);
+  });
+});
+
 describe("NamedPmfDictStat", () => {
   it("makes a Pmf per key on first use and records assignments", () => {
     reset();

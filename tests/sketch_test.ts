@@ -77,11 +77,9 @@ describe("QuantileSketch accuracy: quantiles within 1% of the exact sample quant
   });
 
   it("holds for values exactly on bucket edges", () => {
-    const alpha = new QuantileSketch().relativeAccuracy;
-    const gamma = (1 + alpha) / (1 - alpha);
     const random = mulberry32(4);
     assertQuantilesWithinOnePercent(
-      generate(50_000, () => Math.pow(gamma, Math.floor(random() * 2000) - 1000)),
+      generate(50_000, () => Math.pow(2, (Math.floor(random() * 2000) - 1000) / 64)),
     );
   });
 
@@ -242,9 +240,22 @@ describe("QuantileSketch merge", () => {
     assertSameSketch(reversed, sketchOf([...small, ...large]));
   });
 
-  it("rejects sketches with different options", () => {
-    const sketch = new QuantileSketch();
-    assert.throws(() => sketch.merge(new QuantileSketch({ relativeAccuracy: 0.01 })), RangeError);
+  it("merges sketches of different scales at the coarser one, as one sketch at that scale", () => {
+    const random = mulberry32(17);
+    const a = generate(20_000, () => Math.exp(3 * gaussian(random)));
+    const b = generate(20_000, () => -Math.exp(2 * gaussian(random)));
+    const fine = sketchOf(a);
+    const coarse = new QuantileSketch({ scale: 3 });
+    for (const v of b) coarse.add(v);
+    fine.merge(coarse);
+    const single = new QuantileSketch({ scale: 3 });
+    for (const v of [...a, ...b]) single.add(v);
+    assert.equal(fine.scale, 3);
+    assertSameSketch(fine, single);
+    assert.deepEqual(
+      { ...fine.exponentialHistogram(), sum: 0 },
+      { ...single.exponentialHistogram(), sum: 0 },
+    );
   });
 
   it("leaves a sketch unchanged when merging an empty one", () => {
@@ -253,6 +264,64 @@ describe("QuantileSketch merge", () => {
     sketch.merge(new QuantileSketch());
     assert.deepEqual(sketch.quantiles(everyQuantile), before);
     assert.equal(sketch.count, 3);
+  });
+});
+
+describe("QuantileSketch buckets", () => {
+  it("exports zeros, negatives by magnitude and positives as the formats define them", () => {
+    const sketch = sketchOf([0, ZERO_THRESHOLD, -ZERO_THRESHOLD, -1, -1, 2, 2.5]);
+    assert.deepEqual(sketch.exponentialHistogram(), {
+      scale: 6,
+      zeroThreshold: 2 ** -30,
+      zeroCount: 3,
+      positive: { offset: 63, counts: [1, ...Array(20).fill(0), 1] },
+      negative: { offset: -1, counts: [2] },
+      count: 7,
+      sum: 2.5,
+      min: -1,
+      max: 2.5,
+    });
+  });
+
+  it("lowers the scale, exactly, when one sign spans more than maxBuckets", () => {
+    const random = mulberry32(18);
+    const values = generate(10_000, () => Math.pow(2, 10 * random()));
+    const capped = new QuantileSketch({ maxBuckets: 128 });
+    for (const v of values) capped.add(v);
+    // 10 octaves: 640 buckets at scale 6, 80 at scale 3.
+    assert.equal(capped.scale, 3);
+    const direct = new QuantileSketch({ scale: 3, maxBuckets: 128 });
+    for (const v of values) direct.add(v);
+    assert.deepEqual(capped.exponentialHistogram(), direct.exponentialHistogram());
+    assert.ok(capped.bucketCount <= 2 * 128);
+  });
+
+  it("merges capped sketches into exactly one capped sketch fed both streams", () => {
+    const random = mulberry32(19);
+    const small = generate(5_000, () => Math.pow(2, 3 * random()));
+    const large = generate(5_000, () => Math.pow(2, 6 + 3 * random()));
+    const merged = new QuantileSketch({ maxBuckets: 256 });
+    for (const v of small) merged.add(v);
+    const other = new QuantileSketch({ maxBuckets: 256 });
+    for (const v of large) other.add(v);
+    merged.merge(other);
+    const single = new QuantileSketch({ maxBuckets: 256 });
+    for (const v of [...small, ...large]) single.add(v);
+    assert.equal(merged.scale, 4);
+    assert.deepEqual(
+      { ...merged.exponentialHistogram(), sum: 0 },
+      { ...single.exponentialHistogram(), sum: 0 },
+    );
+  });
+
+  it("counts past 255, 65,535 and 2^32 in one bucket exactly as counters widen", () => {
+    const sketch = new QuantileSketch();
+    for (let i = 0; i < 70_000; i++) sketch.add(3);
+    assert.deepEqual(sketch.exponentialHistogram().positive.counts, [70_000]);
+    const big = sketchOf([3]);
+    for (let i = 0; i < 3; i++) big.merge(big);
+    for (let i = 0; i < 30; i++) big.merge(big);
+    assert.deepEqual(big.exponentialHistogram().positive.counts, [2 ** 33]);
   });
 });
 
