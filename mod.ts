@@ -83,6 +83,17 @@ export {
   type StatNode,
   StatTree,
 } from "./src/tree.ts";
+export {
+  type CellState,
+  type GaugeMerge,
+  type MeterState,
+  type NodeState,
+  type PmfState,
+  treeState,
+  withWorkerMerge,
+} from "./src/worker_state.ts";
+export { type MergeOptions, mergeStates, type WorkerState } from "./src/worker_merge.ts";
+export type { SketchState } from "./src/_sketch.ts";
 export { type Logger, setLogger } from "./src/log.ts";
 export {
   collectRuntimeStats,

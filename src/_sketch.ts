@@ -58,6 +58,20 @@ export const ZERO_THRESHOLD = 2 ** -30;
 /** The biased exponent of {@linkcode ZERO_THRESHOLD}: any larger one is a bucket. */
 const ZERO_EXPONENT = 1023 - 30;
 
+/** A {@linkcode QuantileSketch}'s whole state as plain data; see {@linkcode QuantileSketch.state}. */
+export interface SketchState extends Omit<ExponentialHistogramData, "zeroThreshold"> {
+  /** The scale the sketch started at. */
+  readonly initialScale: number;
+  /** The sketch's bucket cap. */
+  readonly maxBuckets: number;
+  /** The first sample: the shift of the moment sums. */
+  readonly origin: number;
+  /** Σ(v - origin). */
+  readonly shifted: number;
+  /** Σ(v - origin)². */
+  readonly shiftedSquares: number;
+}
+
 /** Options for constructing a {@linkcode QuantileSketch}. */
 export interface QuantileSketchOptions {
   /**
@@ -409,6 +423,72 @@ export class QuantileSketch {
     const copy = new QuantileSketch({ scale: this.initialScale, maxBuckets: this.maxBuckets });
     copy.copyFrom(this);
     return copy;
+  }
+
+  /**
+   * The sketch's whole state as plain data (JSON and structured-clone safe):
+   * what {@linkcode QuantileSketch.fromState} rebuilds exactly, so a sketch
+   * can cross a worker or process boundary and still merge exactly.
+   */
+  state(): SketchState {
+    const empty = this.#count === 0;
+    return {
+      initialScale: this.initialScale,
+      maxBuckets: this.maxBuckets,
+      scale: this.#scale,
+      zeroCount: this.#zeroCount,
+      positive: runOf(this.#positive),
+      negative: runOf(this.#negative),
+      count: this.#count,
+      sum: this.#sum,
+      min: empty ? 0 : this.#min,
+      max: empty ? 0 : this.#max,
+      origin: this.#origin,
+      shifted: this.#shifted,
+      shiftedSquares: this.#shiftedSquares,
+    };
+  }
+
+  /**
+   * The sketch whose {@linkcode QuantileSketch.state} is `state`.
+   *
+   * @throws {RangeError} If the scales or a count are not what a sketch holds.
+   */
+  static fromState(state: SketchState): QuantileSketch {
+    const sketch = new QuantileSketch({
+      scale: state.initialScale,
+      maxBuckets: state.maxBuckets,
+    });
+    if (!Number.isInteger(state.scale) || state.scale > state.initialScale) {
+      throw new RangeError(
+        `sketch state scale must be an integer at most ${state.initialScale}, got ${state.scale}`,
+      );
+    }
+    if (state.scale < state.initialScale) sketch.#downscale(state.initialScale - state.scale);
+    for (
+      const [store, run] of [[sketch.#positive, state.positive], [
+        sketch.#negative,
+        state.negative,
+      ]] as const
+    ) {
+      run.counts.forEach((count, j) => {
+        if (!Number.isInteger(count) || count < 0) {
+          throw new RangeError(
+            `sketch state bucket counts must be non-negative integers, got ${count}`,
+          );
+        }
+        if (count > 0) sketch.#place(store, run.offset + j, count);
+      });
+    }
+    sketch.#zeroCount = state.zeroCount;
+    sketch.#count = state.count;
+    sketch.#sum = state.sum;
+    sketch.#min = state.count === 0 ? Infinity : state.min;
+    sketch.#max = state.count === 0 ? -Infinity : state.max;
+    sketch.#origin = state.origin;
+    sketch.#shifted = state.shifted;
+    sketch.#shiftedSquares = state.shiftedSquares;
+    return sketch;
   }
 
   /** Forgets every value and returns to the initial scale, keeping the allocated buckets for reuse. */

@@ -436,6 +436,36 @@ export interface PmfAggregate extends PmfSnapshot {
 }
 
 /** The all-time buckets of `children` taken together. */
+/** Fresh copies of a distribution's sketches: its window, and every sample it ever recorded. */
+export interface PmfSketches {
+  /** The samples in the window (the percentiles' source). */
+  readonly window: QuantileSketch;
+  /** Every sample since the distribution was made. */
+  readonly allTime: QuantileSketch;
+}
+
+/** Copies of `pmf`'s window and all-time sketches, e.g. to send them to another worker. */
+export function sketchesOf(pmf: Pmf): PmfSketches {
+  const allTime = new QuantileSketch();
+  mergeAllTime(pmf, allTime);
+  return { window: windowOf(pmf), allTime };
+}
+
+/**
+ * What a {@linkcode PmfAggregationStat} reads, from a window and an all-time
+ * sketch (for a distribution merged from several sources).
+ */
+export function aggregateOf(sketches: PmfSketches): PmfAggregate {
+  const { window, allTime } = sketches;
+  return Object.defineProperty(
+    snapshotOf(window, allTime.count, allTime.sum),
+    "exponentialHistogram",
+    {
+      value: () => allTime.exponentialHistogram(),
+    },
+  ) as PmfAggregate;
+}
+
 function allTimeOf(children: readonly Pmf[]): ExponentialHistogramData {
   const merged = new QuantileSketch();
   for (const pmf of children) mergeAllTime(pmf, merged);

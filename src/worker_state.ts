@@ -1,0 +1,224 @@
+/**
+ * A tree's state as plain data, for a view merged across workers: what one
+ * worker sends the one that answers a view. Not snapshots: counters, dict
+ * counts and meter counts as numbers, distributions as their sketches (window
+ * and all-time), so the merge is exact.
+ *
+ * @module
+ */
+
+import type { SketchState } from "./_sketch.ts";
+import type { Meter } from "./meter.ts";
+import { type Pmf, sketchesOf } from "./pmf.ts";
+import type { SnapshotValue, StatCell, StatKind, StatSpec } from "./stat.ts";
+import { errorMarker, type StatNode, type StatTree } from "./tree.ts";
+
+/** How the values of one gauge in several workers combine: one per worker (the default), or one number. */
+export type GaugeMerge = "worker" | "sum" | "min" | "max";
+
+/** A distribution's state: its window and all-time sketches. */
+export interface PmfState {
+  /** The samples in the window. */
+  readonly window: SketchState;
+  /** Every sample since the distribution was made. */
+  readonly allTime: SketchState;
+}
+
+/** A meter's state: its count and rates (events per second). */
+export interface MeterState {
+  /** Events marked. */
+  readonly count: number;
+  /** One-minute rate. */
+  readonly m1: number;
+  /** Five-minute rate. */
+  readonly m5: number;
+  /** Fifteen-minute rate. */
+  readonly m15: number;
+  /** All-time mean rate. */
+  readonly mean: number;
+}
+
+/**
+ * One stat's state. `merge` says how workers combine:
+ * - `add`: numbers, or dicts of numbers key by key (counters, sums, dict counts);
+ * - `worker`, `sum`, `min`, `max`: gauges (see {@linkcode GaugeMerge});
+ * - `pmf`, `pmfDict`: distributions (exact sketch merge);
+ * - `meter`, `meterDict`: meters (counts and rates add);
+ * - `recompute`: a `PmfAggregationStat`, recomputed over the merged tree.
+ */
+export type CellState =
+  & {
+    /** The stat's name. */
+    readonly name: string;
+    /** Its factory, such as `"IntStat"`. */
+    readonly type: string;
+    /** Its kind, for exporters. */
+    readonly kind: StatKind;
+    /** Its Prometheus family name, when set by `withMetricName`. */
+    readonly metricName?: string;
+  }
+  & (
+    | { readonly merge: "add"; readonly value: number | Readonly<Record<string, number>> }
+    | { readonly merge: GaugeMerge; readonly value: SnapshotValue }
+    | { readonly merge: "pmf"; readonly value: PmfState }
+    | { readonly merge: "pmfDict"; readonly value: Readonly<Record<string, PmfState>> }
+    | { readonly merge: "meter"; readonly value: MeterState }
+    | { readonly merge: "meterDict"; readonly value: Readonly<Record<string, MeterState>> }
+    | { readonly merge: "recompute"; readonly value: null }
+  );
+
+/** A container's state: its stats and, by name, its children. */
+export interface NodeState {
+  /** The container's stats, in their order. */
+  readonly cells: readonly CellState[];
+  /** Child containers by name. */
+  readonly children: Readonly<Record<string, NodeState>>;
+  /** Whether viewers show it collapsed. */
+  readonly collapsed?: boolean;
+}
+
+const GAUGE_MERGE = new WeakMap<StatCell, GaugeMerge>();
+
+/**
+ * The same spec, whose values in several workers merge into one number
+ * (`"sum"`, `"min"` or `"max"`) instead of one value per worker. For a
+ * gauge (`Stat`, `DoubleStat`) whose total means something, such as open
+ * connections.
+ *
+ * @example
+ * ```ts
+ * import { DoubleStat, StatTree, withWorkerMerge } from "@scales/core";
+ * import assert from "node:assert/strict";
+ * const tree = new StatTree();
+ * const stats = tree.collection("/net", withWorkerMerge(DoubleStat("open"), "sum"));
+ * stats.open = 3;
+ * assert.deepEqual(tree.getStats(), { net: { open: 3 } });
+ * ```
+ */
+export function withWorkerMerge<N extends string, V>(
+  spec: StatSpec<N, V>,
+  merge: "sum" | "min" | "max",
+): StatSpec<N, V> {
+  if (merge !== "sum" && merge !== "min" && merge !== "max") {
+    throw new TypeError(
+      `withWorkerMerge: merge must be "sum", "min" or "max", got ${JSON.stringify(merge)}`,
+    );
+  }
+  return {
+    ...spec,
+    create: (context) => {
+      const cell = spec.create(context);
+      GAUGE_MERGE.set(cell, merge);
+      return cell;
+    },
+  };
+}
+
+/** A meter's state, from its snapshot. */
+function meterState(meter: Meter): MeterState {
+  const { count, m1, m5, m15, mean } = meter.snapshot();
+  return { count, m1, m5, m15, mean };
+}
+
+/** A distribution's state: copies of its sketches. */
+function pmfState(pmf: Pmf): PmfState {
+  const { window, allTime } = sketchesOf(pmf);
+  return { window: window.state(), allTime: allTime.state() };
+}
+
+function keyedState<T, S>(view: Record<string, T>, state: (item: T) => S): Record<string, S> {
+  const out: Record<string, S> = {};
+  for (const key of Object.keys(view)) {
+    Object.defineProperty(out, key, {
+      value: state(view[key]!),
+      enumerable: true,
+      writable: true,
+      configurable: true,
+    });
+  }
+  return out;
+}
+
+/** The state of one cell. Throws what a failing gauge function throws. */
+function cellState(cell: StatCell): CellState {
+  const base = { name: cell.name, type: cell.type, kind: cell.kind } as const;
+  const head = cell.metricName === undefined ? base : { ...base, metricName: cell.metricName };
+  switch (cell.type) {
+    case "PmfStat":
+      return { ...head, merge: "pmf", value: pmfState(cell.get() as Pmf) };
+    case "PmfAggregationStat":
+      return { ...head, merge: "recompute", value: null };
+    case "NamedPmfDictStat":
+      return {
+        ...head,
+        merge: "pmfDict",
+        value: keyedState(cell.get() as Record<string, Pmf>, pmfState),
+      };
+    case "MeterStat":
+      return { ...head, merge: "meter", value: meterState(cell.get() as Meter) };
+    case "MeterDictStat":
+      return {
+        ...head,
+        merge: "meterDict",
+        value: keyedState(cell.get() as Record<string, Meter>, meterState),
+      };
+  }
+  const value = cell.snapshot();
+  const merge = GAUGE_MERGE.get(cell);
+  if (merge !== undefined) return { ...head, merge, value };
+  const numeric = typeof value === "number" ||
+    typeof value === "object" && value !== null &&
+      Object.values(value).every((v) => typeof v === "number");
+  if (numeric && cell.kind !== "gauge" && cell.kind !== "stringDict") {
+    // Counters, sums, counter dicts, state times and value histograms add.
+    return { ...head, merge: "add", value: value as number | Record<string, number> };
+  }
+  return { ...head, merge: "worker", value };
+}
+
+function nodeState(node: StatNode): NodeState {
+  const cells: CellState[] = [];
+  for (const cell of node.cells.values()) {
+    try {
+      cells.push(cellState(cell));
+    } catch (error) {
+      cells.push({
+        name: cell.name,
+        type: cell.type,
+        kind: cell.kind,
+        merge: "worker",
+        value: errorMarker(error),
+      });
+    }
+  }
+  const children: Record<string, NodeState> = {};
+  for (const [name, child] of node.children) {
+    Object.defineProperty(children, name, {
+      value: nodeState(child),
+      enumerable: true,
+      writable: true,
+      configurable: true,
+    });
+  }
+  return node.collapsed ? { cells, children, collapsed: true } : { cells, children };
+}
+
+/**
+ * The state of every stat of `tree`, as plain data (JSON and
+ * structured-clone safe). Never throws: a stat that fails to read is an
+ * error marker shown for its worker.
+ *
+ * @example
+ * ```ts
+ * import { IntStat, StatTree, treeState } from "@scales/core";
+ * import assert from "node:assert/strict";
+ * const tree = new StatTree();
+ * tree.collection("/web", IntStat("requests")).requests += 2;
+ * assert.deepEqual(treeState(tree).children.web?.cells, [
+ *   { name: "requests", type: "IntStat", kind: "counter", merge: "add", value: 2 },
+ * ]);
+ * ```
+ */
+export function treeState(tree: StatTree): NodeState {
+  return nodeState(tree.root);
+}
