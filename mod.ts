@@ -89,6 +89,7 @@ export {
   type MeterState,
   type NodeState,
   type PmfState,
+  retiredState,
   treeState,
   withWorkerMerge,
 } from "./src/worker_state.ts";
@@ -104,3 +105,4 @@ export {
 export * from "./http/mod.ts";
 export * from "./graphite/mod.ts";
 export * from "./forensics/mod.ts";
+export * from "./workers/mod.ts";

@@ -34,6 +34,7 @@ export {
   type StatsHandlerOptions,
   type ViewerFormat,
 } from "./handler.ts";
+export { groupStatsHandler } from "./group_handler.ts";
 export {
   type ListenAddr,
   serveInBackground,

@@ -6,8 +6,12 @@
  * @module
  */
 
+import { groupOf } from "../src/_group_registry.ts";
+import { unrefTimer } from "../src/_unref_timer.ts";
 import { log } from "../src/log.ts";
-import { isAddrInUse, type Listen, type ListenAddr } from "./_listen.ts";
+import { defaultTree } from "../src/tree.ts";
+import { groupStatsHandler } from "./group_handler.ts";
+import { isAddrInUse, type Listen, type ListenAddr, type Listener } from "./_listen.ts";
 import { statsHandler, type StatsHandlerOptions } from "./handler.ts";
 
 export type { ListenAddr } from "./_listen.ts";
@@ -53,6 +57,11 @@ const LOOPBACK = new Set(["127.0.0.1", "localhost", "::1", "[::1]"]);
  * otherwise. Rejects with an error naming the port when it is already in
  * use, and with a `RangeError` for a port outside 0–65535.
  *
+ * For a tree that has joined a group of workers (`joinWorkers`), every
+ * answer shows the whole group, and a port already taken (by a sibling
+ * worker) is not an error: this worker stands by, retrying every 2 s, and
+ * takes the port over if the sibling that held it is gone.
+ *
  * @example Serve the viewer on a free port, then stop it
  * ```ts
  * import { serveInBackground } from "@scales/core/http";
@@ -75,26 +84,30 @@ export async function serveInBackground(
   if (!LOOPBACK.has(hostname) && options.authorize === undefined) {
     log(`stats viewer listens on ${hostname}, beyond loopback, without an authorize hook`);
   }
-  const handler = statsHandler(options);
+  const group = groupOf(options.tree ?? defaultTree);
+  const handler = group === undefined ? statsHandler(options) : groupStatsHandler(group, options);
   const listen = await loadListen();
-  let listener;
+  let listener: Listener;
   try {
     listener = await listen({ hostname, port, handler });
   } catch (error) {
-    if (isAddrInUse(error)) {
+    if (isAddrInUse(error) && group !== undefined && port !== 0) {
+      listener = standBy(() => listen({ hostname, port, handler }), hostname, port);
+    } else if (isAddrInUse(error)) {
       throw new Error(
         `cannot serve stats on ${hostname}:${port}: port ${port} is already in use; pick another port, or 0 for a free one`,
         { cause: error },
       );
+    } else {
+      throw new Error(
+        `cannot serve stats on ${hostname}:${port}: ${
+          error instanceof Error ? error.message : String(error)
+        }`,
+        {
+          cause: error,
+        },
+      );
     }
-    throw new Error(
-      `cannot serve stats on ${hostname}:${port}: ${
-        error instanceof Error ? error.message : String(error)
-      }`,
-      {
-        cause: error,
-      },
-    );
   }
   const { addr } = listener;
   let stopping: Promise<void> | undefined;
@@ -115,5 +128,38 @@ export async function serveInBackground(
     finished: listener.finished,
     shutdown,
     [Symbol.asyncDispose]: shutdown,
+  };
+}
+
+/**
+ * A listener for a port a sibling worker holds: it retries every 2 s and
+ * serves once the port is free, until shut down.
+ */
+function standBy(take: () => Promise<Listener>, hostname: string, port: number): Listener {
+  let current: Listener | undefined;
+  let stopped = false;
+  let stop!: () => void;
+  const finished = new Promise<void>((resolve) => stop = resolve);
+  const timer = setInterval(() => {
+    if (current !== undefined || stopped) return;
+    take().then((listener) => {
+      if (stopped) return listener.shutdown();
+      current = listener;
+      clearInterval(timer);
+      listener.finished.then(stop, stop);
+    }, (error) => {
+      if (!isAddrInUse(error)) log(`stats viewer: cannot take over ${hostname}:${port}`, error);
+    });
+  }, 2000);
+  unrefTimer(timer);
+  return {
+    addr: { hostname, port },
+    finished,
+    shutdown: async () => {
+      stopped = true;
+      clearInterval(timer);
+      if (current !== undefined) await current.shutdown();
+      stop();
+    },
   };
 }

@@ -46,7 +46,9 @@ const NPM = join(ROOT, "npm");
  * process.env, and import npm packages by bare name (listed in package.json),
  * which work on both runtimes. Remove an entry once it is ported.
  */
-export const DENO_ONLY: Record<string, string> = {};
+export const DENO_ONLY: Record<string, string> = {
+  "workers_deno_serve_test.ts": "runs `deno serve --parallel` (the group of Deno workers)",
+};
 
 /** Why `name` (a test file in `dir`) cannot run under Node, or `undefined`. */
 function denoOnly(dir: string, name: string): string | undefined {

@@ -7,7 +7,7 @@
  * @module
  */
 
-import type { SketchState } from "./_sketch.ts";
+import { QuantileSketch, type SketchState } from "./_sketch.ts";
 import type { Meter } from "./meter.ts";
 import { type Pmf, sketchesOf } from "./pmf.ts";
 import type { SnapshotValue, StatCell, StatKind, StatSpec } from "./stat.ts";
@@ -221,4 +221,80 @@ function nodeState(node: StatNode): NodeState {
  */
 export function treeState(tree: StatTree): NodeState {
   return nodeState(tree.root);
+}
+
+const EMPTY_SKETCH = new QuantileSketch().state();
+
+function retireCell(cell: CellState): CellState | undefined {
+  switch (cell.merge) {
+    case "worker":
+    case "sum":
+    case "min":
+    case "max":
+      return undefined;
+    case "pmf":
+      return { ...cell, value: { window: EMPTY_SKETCH, allTime: cell.value.allTime } };
+    case "pmfDict": {
+      const value: Record<string, PmfState> = {};
+      for (const key of Object.keys(cell.value)) {
+        Object.defineProperty(value, key, {
+          value: { window: EMPTY_SKETCH, allTime: cell.value[key]!.allTime },
+          enumerable: true,
+          writable: true,
+          configurable: true,
+        });
+      }
+      return { ...cell, value };
+    }
+    case "meter":
+      return { ...cell, value: { count: cell.value.count, m1: 0, m5: 0, m15: 0, mean: 0 } };
+    case "meterDict": {
+      const value: Record<string, MeterState> = {};
+      for (const key of Object.keys(cell.value)) {
+        Object.defineProperty(value, key, {
+          value: { count: cell.value[key]!.count, m1: 0, m5: 0, m15: 0, mean: 0 },
+          enumerable: true,
+          writable: true,
+          configurable: true,
+        });
+      }
+      return { ...cell, value };
+    }
+    default:
+      return cell;
+  }
+}
+
+/**
+ * What a departed worker still contributes to the merged view: its totals
+ * (counters, counts, meter counts, all-time distributions) so that nothing
+ * counted goes backwards, and none of its gauges, rates or window.
+ *
+ * @example
+ * ```ts
+ * import { DoubleStat, IntStat, retiredState, StatTree, treeState } from "@scales/core";
+ * import assert from "node:assert/strict";
+ * const tree = new StatTree();
+ * tree.collection("/web", IntStat("requests"), DoubleStat("load")).requests += 4;
+ * assert.deepEqual(retiredState(treeState(tree)).children.web?.cells, [
+ *   { name: "requests", type: "IntStat", kind: "counter", merge: "add", value: 4 },
+ * ]);
+ * ```
+ */
+export function retiredState(state: NodeState): NodeState {
+  const cells: CellState[] = [];
+  for (const cell of state.cells) {
+    const retired = retireCell(cell);
+    if (retired !== undefined) cells.push(retired);
+  }
+  const children: Record<string, NodeState> = {};
+  for (const name of Object.keys(state.children)) {
+    Object.defineProperty(children, name, {
+      value: retiredState(state.children[name]!),
+      enumerable: true,
+      writable: true,
+      configurable: true,
+    });
+  }
+  return state.collapsed ? { cells, children, collapsed: true } : { cells, children };
 }

@@ -1,0 +1,183 @@
+/**
+ * The group transport for workers of one process (`deno serve --parallel`,
+ * Deno `Worker`s, Node `worker_threads`): a `BroadcastChannel`, which the
+ * runtime delivers to every worker of the process that opened one of the
+ * same name. Web-standard: no runtime module.
+ *
+ * Messages: `hello` (a member joined; every member answers with its own),
+ * `collect` (a view is being taken: every member answers with `state`),
+ * `bye` (a member leaves, with its final state).
+ *
+ * @module
+ */
+
+import { log } from "../src/log.ts";
+import { retiredState, treeState } from "../src/worker_state.ts";
+import type { NodeState } from "../src/worker_state.ts";
+import type { Answer, Gathered, Missing, Transport, TransportContext } from "./_transport.ts";
+
+/** A member unheard for this many views in a row is taken as gone. */
+const MISSES_BEFORE_DEPARTED = 3;
+/** With no member known yet, how long a view waits for unknown ones. */
+const GRACE_MS = 25;
+/**
+ * The most departed members whose totals are kept (bounded memory); past
+ * that, the oldest one's totals are dropped and the drop is logged once.
+ */
+const MAX_DEPARTED = 256;
+
+interface Peer {
+  state: NodeState | undefined;
+  misses: number;
+}
+
+interface Round {
+  readonly expected: ReadonlySet<string>;
+  readonly answers: Map<string, NodeState>;
+  readonly done: () => void;
+}
+
+type Message =
+  | { readonly t: "hello"; readonly from: string; readonly reply?: boolean }
+  | { readonly t: "collect"; readonly from: string; readonly id: number }
+  | {
+    readonly t: "state";
+    readonly from: string;
+    readonly to: string;
+    readonly id: number;
+    readonly state: NodeState;
+  }
+  | { readonly t: "bye"; readonly from: string; readonly state: NodeState };
+
+/** A short random name, unique enough within one process. */
+function randomName(): string {
+  return `w-${crypto.randomUUID().slice(0, 8)}`;
+}
+
+/** Joins the group over a `BroadcastChannel` named after the group. */
+export function broadcastTransport(context: TransportContext): Transport {
+  const worker = context.name ?? randomName();
+  const channel = new BroadcastChannel(`scales-workers/${context.group}`);
+  // Node: a channel must not keep the process (or thread) alive.
+  (channel as { unref?: () => void }).unref?.();
+  const peers = new Map<string, Peer>();
+  const departed = new Map<string, NodeState>();
+  const rounds = new Map<number, Round>();
+  let sequence = 0;
+  let closed = false;
+  let warned = false;
+
+  const post = (message: Message) => {
+    try {
+      channel.postMessage(message);
+    } catch (error) {
+      log(`workers: cannot post to the group ${JSON.stringify(context.group)}`, error);
+    }
+  };
+
+  const peer = (name: string): Peer => {
+    let found = peers.get(name);
+    if (found === undefined) {
+      departed.delete(name);
+      peers.set(name, found = { state: undefined, misses: 0 });
+    }
+    return found;
+  };
+
+  const depart = (name: string, state: NodeState | undefined) => {
+    peers.delete(name);
+    if (state === undefined) return;
+    departed.set(name, retiredState(state));
+    if (departed.size > MAX_DEPARTED) {
+      const oldest = departed.keys().next().value!;
+      departed.delete(oldest);
+      if (!warned) {
+        warned = true;
+        log(
+          `workers: more than ${MAX_DEPARTED} workers have left; the oldest one's totals are dropped`,
+        );
+      }
+    }
+  };
+
+  channel.onmessage = (event: MessageEvent) => {
+    const message = event.data as Message;
+    if (typeof message !== "object" || message === null || message.from === worker) return;
+    switch (message.t) {
+      case "hello":
+        peer(message.from);
+        if (message.reply !== true) post({ t: "hello", from: worker, reply: true });
+        return;
+      case "collect":
+        peer(message.from);
+        post({
+          t: "state",
+          from: worker,
+          to: message.from,
+          id: message.id,
+          state: treeState(context.tree),
+        });
+        return;
+      case "state": {
+        if (message.to !== worker) return;
+        const found = peer(message.from);
+        found.state = message.state;
+        found.misses = 0;
+        const round = rounds.get(message.id);
+        if (round === undefined) return;
+        round.answers.set(message.from, message.state);
+        for (const name of round.expected) if (!round.answers.has(name)) return;
+        round.done();
+        return;
+      }
+      case "bye":
+        depart(message.from, message.state);
+        return;
+    }
+  };
+  post({ t: "hello", from: worker });
+
+  return {
+    worker,
+    members: () => [worker, ...[...peers].filter(([, p]) => p.misses === 0).map(([n]) => n)],
+    async gather(deadlineMs: number): Promise<Gathered> {
+      const id = ++sequence;
+      const expected = new Set(peers.keys());
+      const answers = new Map<string, NodeState>();
+      let timer: ReturnType<typeof setTimeout> | undefined;
+      await new Promise<void>((resolve) => {
+        rounds.set(id, { expected, answers, done: resolve });
+        post({ t: "collect", from: worker, id });
+        timer = setTimeout(
+          resolve,
+          expected.size === 0 ? Math.min(GRACE_MS, deadlineMs) : deadlineMs,
+        );
+      });
+      clearTimeout(timer);
+      rounds.delete(id);
+      const missing: Missing[] = [];
+      for (const name of expected) {
+        if (answers.has(name)) continue;
+        const found = peers.get(name);
+        if (found === undefined) continue; // said bye meanwhile
+        found.misses += 1;
+        if (found.misses >= MISSES_BEFORE_DEPARTED) depart(name, found.state);
+        else missing.push({ worker: name, state: found.state });
+      }
+      const gone: Answer[] = [...departed].map(([name, state]) => ({ worker: name, state }));
+      return {
+        answers: [...answers].map(([name, state]) => ({ worker: name, state })),
+        missing,
+        departed: gone,
+      };
+    },
+    close(): Promise<void> {
+      if (closed) return Promise.resolve();
+      closed = true;
+      post({ t: "bye", from: worker, state: treeState(context.tree) });
+      for (const round of rounds.values()) round.done();
+      channel.close();
+      return Promise.resolve();
+    },
+  };
+}
