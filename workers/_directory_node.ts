@@ -34,8 +34,7 @@ const NAME = /^[A-Za-z0-9._-]+$/;
 export function defaultDirectory(group: string): string {
   const env = process.env;
   let which: string;
-  if (env.NODE_UNIQUE_ID !== undefined) which = `cluster-${process.ppid}`;
-  else if (env.pm_id !== undefined) {
+  if (env.pm_id !== undefined) {
     which = `pm2-${(env.name ?? "app").replace(/[^A-Za-z0-9._-]/g, "_")}`;
   } else which = `user-${process.getuid?.() ?? "any"}`;
   return join(tmpdir(), `scales-${group}-${which}`);

@@ -24,8 +24,8 @@ export const DEFAULT_DEADLINE_MS = 1000;
  *   (`deno serve --parallel`, Deno `Worker`s, Node `worker_threads`);
  * - `"directory"`: a directory of unix sockets and state files, for
  *   processes on one host (node:cluster, PM2, independent processes);
- * - `"auto"` (default): `"directory"` in a node:cluster worker or under PM2,
- *   else `"broadcast"`.
+ * - `"auto"` (default): `"directory"` when a `directory` is given, in a
+ *   node:cluster worker or forked child, or under PM2; else `"broadcast"`.
  */
 export type TransportChoice = "auto" | "broadcast" | "directory";
 
@@ -84,19 +84,30 @@ export interface WorkerGroup extends AsyncDisposable {
 
 const joined = new WeakMap<StatTree, WorkerGroup>();
 
-function processEnv(): Record<string, string | undefined> {
+interface ProcessLike {
+  readonly env?: Record<string, string | undefined>;
+  readonly send?: unknown;
+}
+
+/**
+ * Whether this process is one of several: a node:cluster worker or a forked
+ * child (it has an IPC channel to its parent), or a PM2 instance.
+ */
+function isForkedProcess(): boolean {
   try {
-    return (globalThis as { process?: { env?: Record<string, string | undefined> } }).process
-      ?.env ?? {};
+    const process = (globalThis as { process?: ProcessLike }).process;
+    return typeof process?.send === "function" || process?.env?.pm_id !== undefined;
   } catch {
-    return {}; // Deno without --allow-env
+    return false; // Deno without --allow-env
   }
 }
 
-function chooseTransport(choice: TransportChoice): "broadcast" | "directory" {
+function chooseTransport(
+  choice: TransportChoice,
+  directory: string | undefined,
+): "broadcast" | "directory" {
   if (choice !== "auto") return choice;
-  const env = processEnv();
-  return env.NODE_UNIQUE_ID !== undefined || env.pm_id !== undefined ? "directory" : "broadcast";
+  return directory !== undefined || isForkedProcess() ? "directory" : "broadcast";
 }
 
 async function makeTransport(
@@ -158,7 +169,7 @@ export function joinWorkers(options: JoinWorkersOptions = {}): WorkerGroup {
       }`,
     );
   }
-  const kind = chooseTransport(choice);
+  const kind = chooseTransport(choice, options.directory);
   const context: TransportContext = { tree, name: options.name, group: groupName };
   const failed = (error: unknown) => {
     log(`workers: cannot join the group ${JSON.stringify(groupName)}; views stay local`, error);
