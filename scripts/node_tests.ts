@@ -48,6 +48,7 @@ const NPM = join(ROOT, "npm");
  */
 export const DENO_ONLY: Record<string, string> = {
   "workers_deno_serve_test.ts": "runs `deno serve --parallel` (the group of Deno workers)",
+  "workers_cluster_test.ts": "bundles its node:cluster / PM2 app with `deno bundle`",
 };
 
 /** Why `name` (a test file in `dir`) cannot run under Node, or `undefined`. */

@@ -20,7 +20,7 @@ import {
 
 const IS_DENO = typeof (globalThis as { Deno?: unknown }).Deno === "object";
 const APP = fileURLToPath(new URL("./workers_apps/cluster_app.ts", import.meta.url));
-const PM2 = fileURLToPath(new URL("../node_modules/.bin/pm2", import.meta.url));
+const PM2 = fileURLToPath(new URL("../node_modules/pm2/bin/pm2", import.meta.url));
 const WORKERS = 4;
 const K = 200;
 
@@ -195,3 +195,19 @@ scenario(async (run) => {
   const child: ChildProcess = spawn("node", [run.bundle], { env: run.env, stdio: "ignore" });
   return () => killServer(child);
 }, `node:cluster with ${WORKERS} workers`);
+
+scenario(async (run) => {
+  // A private PM2 daemon: its home in the test's folder, killed at the end.
+  const env = { ...run.env, PM2_HOME: join(run.dir, "pm2") };
+  const pm2 = (...args: string[]) =>
+    spawnSync("node", [PM2, ...args], { env, encoding: "utf8", timeout: 60_000 });
+  const started = pm2("start", run.bundle, "-i", String(WORKERS), "--name", "scales-workers-test");
+  if (started.status !== 0) {
+    pm2("kill");
+    throw new Error(`pm2 start failed: ${started.stdout}${started.stderr}`);
+  }
+  return () => {
+    pm2("kill");
+    return Promise.resolve();
+  };
+}, `PM2 cluster mode (pm2 start app -i ${WORKERS})`);
