@@ -25,7 +25,8 @@ export const DEFAULT_DEADLINE_MS = 1000;
  * - `"directory"`: a directory of unix sockets and state files, for
  *   processes on one host (node:cluster, PM2, independent processes);
  * - `"auto"` (default): `"directory"` when a `directory` is given, in a
- *   node:cluster worker or forked child, or under PM2; else `"broadcast"`.
+ *   node:cluster worker, or under PM2; else `"broadcast"`. Independent
+ *   processes say `"directory"` themselves.
  */
 export type TransportChoice = "auto" | "broadcast" | "directory";
 
@@ -57,8 +58,10 @@ export interface JoinWorkersOptions {
 
 /** A joined group; see {@linkcode joinWorkers}. `await using` leaves it. */
 export interface WorkerGroup extends AsyncDisposable {
-  /** This worker's name in the group. */
+  /** This worker's name in the group (known once {@linkcode WorkerGroup.ready} has settled). */
   readonly worker: string;
+  /** Settles once this worker has joined (or failed to join, which is logged: views stay local). */
+  readonly ready: Promise<void>;
   /** The local tree this worker contributes. */
   readonly tree: StatTree;
   /** The workers the last view saw (answering or not), this one first. */
@@ -84,38 +87,23 @@ export interface WorkerGroup extends AsyncDisposable {
 
 const joined = new WeakMap<StatTree, WorkerGroup>();
 
-interface ProcessLike {
-  readonly env?: Record<string, string | undefined>;
-  readonly send?: unknown;
-}
-
-/**
- * Whether this process is one of several: a node:cluster worker or a forked
- * child (it has an IPC channel to its parent), or a PM2 instance.
- */
-function isForkedProcess(): boolean {
-  try {
-    const process = (globalThis as { process?: ProcessLike }).process;
-    return typeof process?.send === "function" || process?.env?.pm_id !== undefined;
-  } catch {
-    return false; // Deno without --allow-env
-  }
-}
-
-function chooseTransport(
+/** The transport `"auto"` means here (see {@linkcode TransportChoice}). */
+async function chooseTransport(
   choice: TransportChoice,
   directory: string | undefined,
-): "broadcast" | "directory" {
+): Promise<"broadcast" | "directory"> {
   if (choice !== "auto") return choice;
-  return directory !== undefined || isForkedProcess() ? "directory" : "broadcast";
+  if (directory !== undefined) return "directory";
+  const { isGroupProcess } = await import("./_detect_node.ts");
+  return isGroupProcess() ? "directory" : "broadcast";
 }
 
 async function makeTransport(
-  kind: "broadcast" | "directory",
+  choice: TransportChoice,
   context: TransportContext,
   directory: string | undefined,
 ): Promise<Transport> {
-  if (kind === "broadcast") return broadcastTransport(context);
+  if (await chooseTransport(choice, directory) === "broadcast") return broadcastTransport(context);
   const { directoryTransport } = await import("./_directory_node.ts");
   return await directoryTransport(context, directory);
 }
@@ -169,25 +157,22 @@ export function joinWorkers(options: JoinWorkersOptions = {}): WorkerGroup {
       }`,
     );
   }
-  const kind = chooseTransport(choice, options.directory);
   const context: TransportContext = { tree, name: options.name, group: groupName };
-  const failed = (error: unknown) => {
-    log(`workers: cannot join the group ${JSON.stringify(groupName)}; views stay local`, error);
-    return undefined;
-  };
-  // The broadcast transport starts at once, so siblings hear of this worker before any view.
   let current: Transport | undefined;
-  let ready: Promise<Transport | undefined>;
-  if (kind === "broadcast") {
-    try {
-      current = broadcastTransport(context);
-    } catch (error) {
-      failed(error);
-    }
-    ready = Promise.resolve(current);
-  } else {
-    ready = makeTransport(kind, context, options.directory).then((t) => current = t, failed);
-  }
+  // A broadcast transport starts at once, so siblings hear of this worker before any view.
+  const ready: Promise<Transport | undefined> =
+    (choice === "broadcast"
+      ? Promise.resolve().then(() => broadcastTransport(context))
+      : makeTransport(choice, context, options.directory)).then(
+        (transport) => current = transport,
+        (error) => {
+          log(
+            `workers: cannot join the group ${JSON.stringify(groupName)}; views stay local`,
+            error,
+          );
+          return undefined;
+        },
+      );
   let workers: readonly string[] = [];
   let left = false;
 
@@ -245,6 +230,7 @@ export function joinWorkers(options: JoinWorkersOptions = {}): WorkerGroup {
       return current?.worker ?? options.name ?? "self";
     },
     tree,
+    ready: ready.then(() => {}),
     get workers() {
       return workers;
     },

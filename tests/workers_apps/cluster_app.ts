@@ -22,6 +22,7 @@ if (cluster.isPrimary) {
   });
 } else {
   const group = joinWorkers({ directory: env.SCALES_DIR });
+  await group.ready;
   const STATS = collection("/web", IntStat("requests"), PmfStat("latency"));
   await serveInBackground(Number(env.STATS_PORT));
   createServer((request, response) => {

@@ -4,6 +4,7 @@ import { collection, IntStat, joinWorkers, PmfStat } from "../../mod.ts";
 import { serveInBackground } from "../../http/mod.ts";
 
 const group = joinWorkers();
+await group.ready;
 const STATS = collection("/web", IntStat("requests"), PmfStat("latency"));
 await serveInBackground(Number(Deno.env.get("STATS_PORT")));
 
