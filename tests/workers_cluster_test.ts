@@ -191,12 +191,12 @@ function scenario(start: (run: Run) => Promise<() => Promise<void>>, label: stri
   });
 }
 
-scenario(async (run) => {
+scenario((run) => {
   const child: ChildProcess = spawn("node", [run.bundle], { env: run.env, stdio: "ignore" });
-  return () => killServer(child);
+  return Promise.resolve(() => killServer(child));
 }, `node:cluster with ${WORKERS} workers`);
 
-scenario(async (run) => {
+scenario((run) => {
   // A private PM2 daemon: its home in the test's folder, killed at the end.
   const env = { ...run.env, PM2_HOME: join(run.dir, "pm2") };
   const pm2 = (...args: string[]) =>
@@ -204,10 +204,10 @@ scenario(async (run) => {
   const started = pm2("start", run.bundle, "-i", String(WORKERS), "--name", "scales-workers-test");
   if (started.status !== 0) {
     pm2("kill");
-    throw new Error(`pm2 start failed: ${started.stdout}${started.stderr}`);
+    return Promise.reject(new Error(`pm2 start failed: ${started.stdout}${started.stderr}`));
   }
-  return () => {
+  return Promise.resolve(() => {
     pm2("kill");
     return Promise.resolve();
-  };
+  });
 }, `PM2 cluster mode (pm2 start app -i ${WORKERS})`);
