@@ -49,6 +49,7 @@ const NPM = join(ROOT, "npm");
 export const DENO_ONLY: Record<string, string> = {
   "workers_deno_serve_test.ts": "runs `deno serve --parallel` (the group of Deno workers)",
   "workers_cluster_test.ts": "bundles its node:cluster / PM2 app with `deno bundle`",
+  "workers_processes_test.ts": "runs its server processes with `deno run`",
 };
 
 /** Why `name` (a test file in `dir`) cannot run under Node, or `undefined`. */

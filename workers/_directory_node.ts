@@ -5,8 +5,9 @@
  * `<name>.json`.
  *
  * A view connects to every socket at once and reads each member's state
- * (a member answering also saves its state file, so the file is at least as
- * recent as anything a view has shown). A refused socket is a member that
+ * (a member saves its state file before it answers, and the member taking
+ * the view saves its own, so a file is at least as recent as anything a
+ * view has shown). A refused socket is a member that
  * died: its file's totals stay in every later view, so counters never go
  * backwards. A member that does not answer in time counts with its file.
  * Members also save their state every few seconds and when the process
@@ -97,31 +98,24 @@ export async function directoryTransport(
   if (existsSync(file)) await fs.rename(file, join(dir, `${worker}~${Date.now()}.json`));
   await fs.rm(socketPath, { force: true });
 
-  let saving = false;
-  let again: string | undefined;
+  /** Saves the state file (write, then rename: readers never see half a file). */
   const save = (text: string) => {
-    if (saving) {
-      again = text;
-      return;
+    const temporary = `${file}.${process.pid}.tmp`;
+    try {
+      writeFileSync(temporary, text);
+      renameSync(temporary, file);
+    } catch (error) {
+      log(`workers: cannot save the state file ${file}`, error);
     }
-    saving = true;
-    const temporary = `${file}.${process.pid}.saving`;
-    fs.writeFile(temporary, text).then(() => fs.rename(temporary, file)).catch((error) =>
-      log(`workers: cannot save the state file ${file}`, error)
-    ).finally(() => {
-      saving = false;
-      const next = again;
-      again = undefined;
-      if (next !== undefined) save(next);
-    });
   };
   const stateText = () => JSON.stringify(treeState(context.tree));
 
   const server = createServer((socket) => {
     socket.on("error", () => {});
+    // Saved before answering: what any view has shown outlives this process.
     const text = stateText();
-    socket.end(text);
     save(text);
+    socket.end(text);
   });
   await new Promise<void>((resolve, reject) => {
     server.once("error", reject);
@@ -135,9 +129,8 @@ export async function directoryTransport(
   const timer = setInterval(() => save(stateText()), SAVE_INTERVAL_MS);
   unrefTimer(timer);
   const onExit = () => {
+    save(stateText());
     try {
-      writeFileSync(`${file}.${process.pid}.tmp`, stateText());
-      renameSync(`${file}.${process.pid}.tmp`, file);
       rmSync(socketPath, { force: true });
     } catch {
       // exiting: nothing more to do
@@ -151,7 +144,8 @@ export async function directoryTransport(
   return {
     worker,
     members: () => [worker, ...alive],
-    async gather(deadlineMs: number): Promise<Gathered> {
+    async gather(deadlineMs: number, self: NodeState): Promise<Gathered> {
+      save(JSON.stringify(self));
       let entries: string[];
       try {
         entries = await fs.readdir(dir);

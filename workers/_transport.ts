@@ -38,8 +38,11 @@ export interface Gathered {
 export interface Transport {
   /** This member's name in the group. */
   readonly worker: string;
-  /** Asks every other member for its state; settles within `deadlineMs`. Never rejects. */
-  gather(deadlineMs: number): Promise<Gathered>;
+  /**
+   * Asks every other member for its state; settles within `deadlineMs`.
+   * Never rejects. `self` is this member's state, which the view includes.
+   */
+  gather(deadlineMs: number, self: NodeState): Promise<Gathered>;
   /** The names of the members believed alive now, this one included. */
   members(): readonly string[];
   /** Leaves the group, leaving this member's totals behind; safe to call twice. */

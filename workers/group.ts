@@ -185,7 +185,7 @@ export function joinWorkers(options: JoinWorkersOptions = {}): WorkerGroup {
       if (worker !== undefined && worker !== self.worker) return undefined;
       return mergeStates([self], { single: true });
     }
-    const gathered = await transport.gather(deadlineMs);
+    const gathered = await transport.gather(deadlineMs, self.state);
     const live: WorkerState[] = [self, ...gathered.answers];
     const stale: WorkerState[] = [];
     for (const { worker: name, state } of gathered.missing) {
