@@ -58,12 +58,39 @@ export const ZERO_THRESHOLD = 2 ** -30;
 /** The biased exponent of {@linkcode ZERO_THRESHOLD}: any larger one is a bucket. */
 const ZERO_EXPONENT = 1023 - 30;
 
-/** A {@linkcode QuantileSketch}'s whole state as plain data; see {@linkcode QuantileSketch.state}. */
-export interface SketchState extends Omit<ExponentialHistogramData, "zeroThreshold"> {
+/** Populated buckets of one sign, sparse: `counts[i]` is the count of bucket `indexes[i]`. */
+export interface SparseBuckets {
+  /** Bucket indexes, ascending. */
+  readonly indexes: readonly number[];
+  /** Their counts, all positive. */
+  readonly counts: readonly number[];
+}
+
+/**
+ * A {@linkcode QuantileSketch}'s whole state as plain data, with only the
+ * populated buckets; see {@linkcode QuantileSketch.state}.
+ */
+export interface SketchState {
   /** The scale the sketch started at. */
   readonly initialScale: number;
   /** The sketch's bucket cap. */
   readonly maxBuckets: number;
+  /** The current scale. */
+  readonly scale: number;
+  /** Samples counted as zero. */
+  readonly zeroCount: number;
+  /** Buckets of positive values. */
+  readonly positive: SparseBuckets;
+  /** Buckets of negative values, by magnitude. */
+  readonly negative: SparseBuckets;
+  /** Every sample. */
+  readonly count: number;
+  /** The sum of every sample. */
+  readonly sum: number;
+  /** The smallest sample (0 when there is none). */
+  readonly min: number;
+  /** The largest sample (0 when there is none). */
+  readonly max: number;
   /** The first sample: the shift of the moment sums. */
   readonly origin: number;
   /** Σ(v - origin). */
@@ -437,8 +464,8 @@ export class QuantileSketch {
       maxBuckets: this.maxBuckets,
       scale: this.#scale,
       zeroCount: this.#zeroCount,
-      positive: runOf(this.#positive),
-      negative: runOf(this.#negative),
+      positive: sparseOf(this.#positive),
+      negative: sparseOf(this.#negative),
       count: this.#count,
       sum: this.#sum,
       min: empty ? 0 : this.#min,
@@ -466,19 +493,25 @@ export class QuantileSketch {
     }
     if (state.scale < state.initialScale) sketch.#downscale(state.initialScale - state.scale);
     for (
-      const [store, run] of [[sketch.#positive, state.positive], [
+      const [store, buckets] of [[sketch.#positive, state.positive], [
         sketch.#negative,
         state.negative,
       ]] as const
     ) {
-      run.counts.forEach((count, j) => {
-        if (!Number.isInteger(count) || count < 0) {
+      const { indexes, counts } = buckets;
+      for (let i = 0; i < indexes.length; i++) {
+        const count = counts[i]!;
+        if (!Number.isInteger(count) || count < 0 || !Number.isInteger(indexes[i])) {
           throw new RangeError(
-            `sketch state bucket counts must be non-negative integers, got ${count}`,
+            `sketch state buckets must be integer indexes with non-negative integer counts, got ${
+              indexes[i]
+            }: ${count}`,
           );
         }
-        if (count > 0) sketch.#place(store, run.offset + j, count);
-      });
+        // Highest first, so the store grows at most twice.
+        const k = i === 0 ? indexes.length - 1 : i - 1;
+        if (counts[k]! > 0) sketch.#place(store, indexes[k]!, counts[k]!);
+      }
     }
     sketch.#zeroCount = state.zeroCount;
     sketch.#count = state.count;
@@ -532,6 +565,22 @@ export class QuantileSketch {
     const base = Math.pow(2, Math.pow(2, -this.#scale));
     return 2 * upperEdge(index, this.#scale) / (base + 1);
   }
+}
+
+/** A store's populated buckets, sparse. */
+function sparseOf(store: BucketStore): SparseBuckets {
+  const indexes: number[] = [];
+  const counts: number[] = [];
+  const first = store.first();
+  if (first < 0) return { indexes, counts };
+  const all = store.counts;
+  for (let j = first, last = store.last(); j <= last; j++) {
+    if (all[j]! > 0) {
+      indexes.push(store.offset + j);
+      counts.push(all[j]!);
+    }
+  }
+  return { indexes, counts };
 }
 
 /** A store's populated buckets as a trimmed run. */

@@ -106,6 +106,8 @@ function snapshotOf(window: QuantileSketch, count: number, sum: number): PmfSnap
 let windowOf: (pmf: Pmf) => QuantileSketch;
 /** Adds a distribution's window into `into` (for roll-ups). */
 let mergeWindow: (pmf: Pmf, into: QuantileSketch) => void;
+/** A copy of the samples of a distribution that have left its window. */
+let retiredOf: (pmf: Pmf) => QuantileSketch;
 /** Adds every sample a distribution ever recorded into `into`. */
 let mergeAllTime: (pmf: Pmf, into: QuantileSketch) => void;
 
@@ -340,6 +342,7 @@ export class Pmf {
       pmf.#rotate(now());
       for (const slot of pmf.#slots) into.merge(slot);
     };
+    retiredOf = (pmf) => pmf.#retired.clone();
     mergeAllTime = (pmf, into) => {
       pmf.#rotate(now());
       // The order of Pmf.sum, so the exported sum equals it to the last bit.
@@ -444,11 +447,14 @@ export interface PmfSketches {
   readonly allTime: QuantileSketch;
 }
 
-/** Copies of `pmf`'s window and all-time sketches, e.g. to send them to another worker. */
-export function sketchesOf(pmf: Pmf): PmfSketches {
-  const allTime = new QuantileSketch();
-  mergeAllTime(pmf, allTime);
-  return { window: windowOf(pmf), allTime };
+/**
+ * Copies of `pmf`'s window and of its samples that have left the window (to
+ * send to another worker: every sample is in one of the two, so the
+ * all-time sketch is their merge).
+ */
+export function windowAndRetired(pmf: Pmf): { window: QuantileSketch; retired: QuantileSketch } {
+  const window = windowOf(pmf);
+  return { window, retired: retiredOf(pmf) };
 }
 
 /**

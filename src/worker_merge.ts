@@ -54,9 +54,12 @@ const emptySketches = (): PmfSketches => ({
   allTime: new QuantileSketch(),
 });
 
+/** Folds one worker's distribution in: its window into the window, its retired and window samples into all-time. */
 function mergePmf(into: PmfSketches, state: PmfState): void {
-  into.window.merge(QuantileSketch.fromState(state.window));
-  into.allTime.merge(QuantileSketch.fromState(state.allTime));
+  const window = QuantileSketch.fromState(state.window);
+  if (state.retired.count > 0) into.allTime.merge(QuantileSketch.fromState(state.retired));
+  into.allTime.merge(window);
+  into.window.merge(window);
 }
 
 function addRates(into: Rates, from: MeterState): void {

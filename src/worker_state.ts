@@ -9,19 +9,22 @@
 
 import { QuantileSketch, type SketchState } from "./_sketch.ts";
 import type { Meter } from "./meter.ts";
-import { type Pmf, sketchesOf } from "./pmf.ts";
+import { type Pmf, windowAndRetired } from "./pmf.ts";
 import type { SnapshotValue, StatCell, StatKind, StatSpec } from "./stat.ts";
 import { errorMarker, type StatNode, type StatTree } from "./tree.ts";
 
 /** How the values of one gauge in several workers combine: one per worker (the default), or one number. */
 export type GaugeMerge = "worker" | "sum" | "min" | "max";
 
-/** A distribution's state: its window and all-time sketches. */
+/**
+ * A distribution's state: its window, and the samples that have left it
+ * (together, every sample since the distribution was made).
+ */
 export interface PmfState {
   /** The samples in the window. */
   readonly window: SketchState;
-  /** Every sample since the distribution was made. */
-  readonly allTime: SketchState;
+  /** The samples that have left the window. */
+  readonly retired: SketchState;
 }
 
 /** A meter's state: its count and rates (events per second). */
@@ -122,8 +125,8 @@ function meterState(meter: Meter): MeterState {
 
 /** A distribution's state: copies of its sketches. */
 function pmfState(pmf: Pmf): PmfState {
-  const { window, allTime } = sketchesOf(pmf);
-  return { window: window.state(), allTime: allTime.state() };
+  const { window, retired } = windowAndRetired(pmf);
+  return { window: window.state(), retired: retired.state() };
 }
 
 function keyedState<T, S>(view: Record<string, T>, state: (item: T) => S): Record<string, S> {
@@ -225,6 +228,13 @@ export function treeState(tree: StatTree): NodeState {
 
 const EMPTY_SKETCH = new QuantileSketch().state();
 
+/** A departed worker's distribution: every sample retired, the window empty. */
+function retirePmf(state: PmfState): PmfState {
+  const all = QuantileSketch.fromState(state.retired);
+  all.merge(QuantileSketch.fromState(state.window));
+  return { window: EMPTY_SKETCH, retired: all.state() };
+}
+
 function retireCell(cell: CellState): CellState | undefined {
   switch (cell.merge) {
     case "worker":
@@ -233,12 +243,12 @@ function retireCell(cell: CellState): CellState | undefined {
     case "max":
       return undefined;
     case "pmf":
-      return { ...cell, value: { window: EMPTY_SKETCH, allTime: cell.value.allTime } };
+      return { ...cell, value: retirePmf(cell.value) };
     case "pmfDict": {
       const value: Record<string, PmfState> = {};
       for (const key of Object.keys(cell.value)) {
         Object.defineProperty(value, key, {
-          value: { window: EMPTY_SKETCH, allTime: cell.value[key]!.allTime },
+          value: retirePmf(cell.value[key]!),
           enumerable: true,
           writable: true,
           configurable: true,

@@ -4,9 +4,11 @@
  * runtime delivers to every worker of the process that opened one of the
  * same name. Web-standard: no runtime module.
  *
- * Messages: `hello` (a member joined; every member answers with its own),
- * `collect` (a view is being taken: every member answers with `state`),
- * `bye` (a member leaves, with its final state).
+ * Messages on the group's channel: `hello` (a member joined; every member
+ * answers with its own), `collect` (a view is being taken), `bye` (a member
+ * leaves, with its final state). A member answers `collect` with its
+ * `state` on the collector's own inbox channel, so only the collector
+ * receives (and deserializes) the states.
  *
  * @module
  */
@@ -18,8 +20,11 @@ import type { Answer, Gathered, Missing, Transport, TransportContext } from "./_
 
 /** A member unheard for this many views in a row is taken as gone. */
 const MISSES_BEFORE_DEPARTED = 3;
-/** With no member known yet, how long a view waits for unknown ones. */
-const GRACE_MS = 25;
+/**
+ * How long joining waits for the members already there to answer `hello`,
+ * and how long a view waits for unknown members when it knows none.
+ */
+const GRACE_MS = 100;
 /**
  * The most departed members whose totals are kept (bounded memory); past
  * that, the oldest one's totals are dropped and the drop is logged once.
@@ -54,12 +59,18 @@ function randomName(): string {
   return `w-${crypto.randomUUID().slice(0, 8)}`;
 }
 
-/** Joins the group over a `BroadcastChannel` named after the group. */
-export function broadcastTransport(context: TransportContext): Transport {
+/**
+ * Joins the group over a `BroadcastChannel` named after the group; settles
+ * once the members already there have had {@linkcode GRACE_MS} to answer.
+ */
+export async function broadcastTransport(context: TransportContext): Promise<Transport> {
   const worker = context.name ?? randomName();
-  const channel = new BroadcastChannel(`scales-workers/${context.group}`);
+  const name = `scales-workers/${context.group}`;
+  const inboxOf = (member: string) => `${name}/to/${member}`;
+  const channel = new BroadcastChannel(name);
+  const inbox = new BroadcastChannel(inboxOf(worker));
   // Node: a channel must not keep the process (or thread) alive.
-  (channel as { unref?: () => void }).unref?.();
+  for (const c of [channel, inbox]) (c as { unref?: () => void }).unref?.();
   const peers = new Map<string, Peer>();
   const departed = new Map<string, NodeState>();
   const rounds = new Map<number, Round>();
@@ -100,7 +111,7 @@ export function broadcastTransport(context: TransportContext): Transport {
     }
   };
 
-  channel.onmessage = (event: MessageEvent) => {
+  const receive = (event: MessageEvent) => {
     const message = event.data as Message;
     if (typeof message !== "object" || message === null || message.from === worker) return;
     switch (message.t) {
@@ -135,7 +146,10 @@ export function broadcastTransport(context: TransportContext): Transport {
         return;
     }
   };
+  channel.onmessage = receive;
+  inbox.onmessage = receive;
   post({ t: "hello", from: worker });
+  await new Promise((resolve) => setTimeout(resolve, GRACE_MS));
 
   return {
     worker,
@@ -177,6 +191,7 @@ export function broadcastTransport(context: TransportContext): Transport {
       post({ t: "bye", from: worker, state: treeState(context.tree) });
       for (const round of rounds.values()) round.done();
       channel.close();
+      inbox.close();
       return Promise.resolve();
     },
   };

@@ -159,7 +159,6 @@ export function joinWorkers(options: JoinWorkersOptions = {}): WorkerGroup {
   }
   const context: TransportContext = { tree, name: options.name, group: groupName };
   let current: Transport | undefined;
-  // A broadcast transport starts at once, so siblings hear of this worker before any view.
   const ready: Promise<Transport | undefined> =
     (choice === "broadcast"
       ? Promise.resolve().then(() => broadcastTransport(context))
