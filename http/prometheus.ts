@@ -126,8 +126,8 @@ class Writer {
   }
 }
 
-function keyLabel(key: string): string {
-  return `key="${escapeLabel(key)}"`;
+function keyLabel(key: string, label = "key"): string {
+  return `${label}="${escapeLabel(key)}"`;
 }
 
 function join(a: string, b: string): string {
@@ -163,6 +163,7 @@ function writeCell(
   type: string,
   kind: string,
   value: SnapshotValue,
+  label = "key",
 ): void {
   if (typeof value === "string" && isErrorMarker(value)) {
     w.out += `# scales: ${escapeHelp(path)} failed to read: ${escapeHelp(value)}\n`;
@@ -195,7 +196,7 @@ function writeCell(
       w.header(name, counter ? "counter" : "gauge", help);
       for (const key in value) {
         const v = value[key];
-        if (typeof v === "number") w.sample(name, keyLabel(key), v);
+        if (typeof v === "number") w.sample(name, keyLabel(key, label), v);
       }
       return;
     }
@@ -251,7 +252,7 @@ function walk(w: Writer, node: StatNode, prefix: string, snapshot: Snapshot | un
     const first = base.charCodeAt(0);
     if (first >= 48 && first <= 57) base = `_${base}`;
     const path = node.path === "/" ? `/${name}` : `${node.path}/${name}`;
-    writeCell(w, base, path, cell.type, cell.kind, value);
+    writeCell(w, base, path, cell.type, cell.kind, value, cell.labelName);
   }
   for (const [name, child] of node.children) {
     let childSnapshot: Snapshot | undefined;

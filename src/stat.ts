@@ -92,6 +92,12 @@ export interface StatCell<V = unknown> {
    * {@linkcode withMetricName}.
    */
   metricName?: string;
+  /**
+   * The label that tells apart the keys of a dict stat in Prometheus
+   * (default `key`): `worker` for a gauge shown per worker in a view merged
+   * across workers.
+   */
+  readonly labelName?: string;
   /** Present on aggregation stats: the aggregator that gathers from below. */
   readonly aggregator?: Aggregator;
   /** What `container.name` reads. */

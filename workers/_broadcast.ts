@@ -52,7 +52,9 @@ type Message =
     readonly id: number;
     readonly state: NodeState;
   }
-  | { readonly t: "bye"; readonly from: string; readonly state: NodeState };
+  | { readonly t: "bye"; readonly from: string; readonly state: NodeState }
+  | { readonly t: "ping"; readonly from: string; readonly id: number }
+  | { readonly t: "pong"; readonly from: string; readonly id: number };
 
 /** A short random name, unique enough within one process. */
 function randomName(): string {
@@ -111,6 +113,19 @@ export async function broadcastTransport(context: TransportContext): Promise<Tra
     }
   };
 
+  const pings = new Map<number, Set<string>>();
+  /** Sends `message` to `member`'s inbox only. */
+  const answer = (member: string, message: Message) => {
+    const out = new BroadcastChannel(inboxOf(member));
+    try {
+      out.postMessage(message);
+    } catch (error) {
+      log(`workers: cannot answer ${member} in the group ${JSON.stringify(context.group)}`, error);
+    } finally {
+      out.close();
+    }
+  };
+
   const receive = (event: MessageEvent) => {
     const message = event.data as Message;
     if (typeof message !== "object" || message === null || message.from === worker) return;
@@ -144,6 +159,13 @@ export async function broadcastTransport(context: TransportContext): Promise<Tra
       case "bye":
         depart(message.from, message.state);
         return;
+      case "ping":
+        peer(message.from);
+        answer(message.from, { t: "pong", from: worker, id: message.id });
+        return;
+      case "pong":
+        pings.get(message.id)?.add(message.from);
+        return;
     }
   };
   channel.onmessage = receive;
@@ -153,7 +175,20 @@ export async function broadcastTransport(context: TransportContext): Promise<Tra
 
   return {
     worker,
-    members: () => [worker, ...[...peers].filter(([, p]) => p.misses === 0).map(([n]) => n)],
+    async alive(deadlineMs: number): Promise<readonly string[]> {
+      const id = ++sequence;
+      const answered = new Set<string>();
+      pings.set(id, answered);
+      post({ t: "ping", from: worker, id });
+      const expected = [...peers.keys()];
+      const until = Date.now() +
+        (expected.length === 0 ? Math.min(GRACE_MS, deadlineMs) : deadlineMs);
+      while (Date.now() < until && !expected.every((name) => answered.has(name))) {
+        await new Promise((resolve) => setTimeout(resolve, 5));
+      }
+      pings.delete(id);
+      return [worker, ...answered];
+    },
     async gather(deadlineMs: number): Promise<Gathered> {
       const id = ++sequence;
       const expected = new Set(peers.keys());

@@ -69,6 +69,26 @@ function ask(path: string, deadlineMs: number): Promise<Asked> {
   });
 }
 
+/** Whether a member listens at `path` (connects within `deadlineMs`). */
+function reachable(path: string, deadlineMs: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = connect(path);
+    const timer = setTimeout(() => {
+      socket.destroy();
+      resolve(true); // alive but slow: still a member
+    }, deadlineMs);
+    socket.on("connect", () => {
+      clearTimeout(timer);
+      socket.destroy();
+      resolve(true);
+    });
+    socket.on("error", () => {
+      clearTimeout(timer);
+      resolve(false);
+    });
+  });
+}
+
 async function readState(file: string): Promise<NodeState | undefined> {
   try {
     return JSON.parse(await fs.readFile(file, "utf8")) as NodeState;
@@ -138,12 +158,24 @@ export async function directoryTransport(
   };
   process.on("exit", onExit);
 
-  let alive: string[] = [];
   let closed = false;
 
   return {
     worker,
-    members: () => [worker, ...alive],
+    async alive(deadlineMs: number): Promise<readonly string[]> {
+      let entries: string[];
+      try {
+        entries = await fs.readdir(dir);
+      } catch {
+        return [worker];
+      }
+      const names = entries.filter((e) => e.endsWith(".sock")).map((e) => e.slice(0, -5))
+        .filter((name) => name !== worker);
+      const up = await Promise.all(
+        names.map((name) => reachable(join(dir, `${name}.sock`), deadlineMs)),
+      );
+      return [worker, ...names.filter((_, i) => up[i])];
+    },
     async gather(deadlineMs: number, self: NodeState): Promise<Gathered> {
       save(JSON.stringify(self));
       let entries: string[];
@@ -177,7 +209,6 @@ export async function directoryTransport(
           missing.push({ worker: name, state: await readState(join(dir, `${name}.json`)) });
         } else answers.push({ worker: name, state: result.state });
       }));
-      alive = answers.map((a) => a.worker);
       const departed: Answer[] = [];
       for (const name of gone) {
         const state = await readState(join(dir, `${name}.json`));

@@ -43,8 +43,11 @@ export interface Transport {
    * Never rejects. `self` is this member's state, which the view includes.
    */
   gather(deadlineMs: number, self: NodeState): Promise<Gathered>;
-  /** The names of the members believed alive now, this one included. */
-  members(): readonly string[];
+  /**
+   * The names of the members alive now (this one included): those that
+   * answer a ping within `deadlineMs`. Cheap (no states are read).
+   */
+  alive(deadlineMs: number): Promise<readonly string[]>;
   /** Leaves the group, leaving this member's totals behind; safe to call twice. */
   close(): Promise<void>;
 }

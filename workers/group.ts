@@ -78,9 +78,11 @@ export interface WorkerGroup extends AsyncDisposable {
   getMergedStats(path?: string): Promise<Snapshot | undefined>;
   /**
    * Whether this worker is the one that should do once-per-group work (a
-   * Graphite push): the first, by name, of the members believed alive.
+   * Graphite push): the first, by name, of the members alive now (asked
+   * within the deadline). Every worker agrees unless members come or go
+   * meanwhile.
    */
-  isLeader(): boolean;
+  isLeader(): Promise<boolean>;
   /** Leaves the group, leaving this worker's totals behind in the others' views. */
   leave(): Promise<void>;
 }
@@ -235,10 +237,11 @@ export function joinWorkers(options: JoinWorkersOptions = {}): WorkerGroup {
     },
     view,
     getMergedStats: async (path = "/") => (await view())?.getStats(path),
-    isLeader: () => {
-      if (current === undefined) return true;
-      const members = [...current.members()].sort();
-      return members[0] === current.worker;
+    isLeader: async () => {
+      const transport = left ? undefined : await ready;
+      if (transport === undefined) return true;
+      const members = [...await transport.alive(deadlineMs)].sort();
+      return members[0] === transport.worker;
     },
     leave,
     [Symbol.asyncDispose]: leave,

@@ -12,3 +12,9 @@ export {
   type TransportChoice,
   type WorkerGroup,
 } from "./group.ts";
+export {
+  type MergedPush,
+  type PushMergedOptions,
+  pushMergedPeriodically,
+  type SnapshotPusher,
+} from "./push.ts";

@@ -2,15 +2,29 @@
 // its parent sends (`{ add: number[] }`) and answers `"done"`. The test imports
 // this module (so the Node suite compiles it); it only acts inside a worker.
 import { isMainThread, parentPort, workerData } from "node:worker_threads";
-import { collection, IntStat, joinWorkers, PmfStat } from "@scales/core";
+import {
+  collection,
+  GraphitePusher,
+  IntStat,
+  joinWorkers,
+  PmfStat,
+  pushMergedPeriodically,
+} from "@scales/core";
 
 /** What the test passes as `workerData`. */
 export interface ThreadData {
   readonly group: string;
+  /** Push the merged view to this plaintext port every `periodMs`, as every worker of the group does. */
+  readonly graphite?: { readonly port: number; readonly periodMs: number };
 }
 
 if (!isMainThread && (workerData as ThreadData | undefined)?.group !== undefined) {
-  const group = joinWorkers({ group: (workerData as ThreadData).group });
+  const data = workerData as ThreadData;
+  const group = joinWorkers({ group: data.group });
+  if (data.graphite !== undefined) {
+    const pusher = new GraphitePusher("127.0.0.1", data.graphite.port, "grp").forbid("scales/*");
+    pushMergedPeriodically(group, pusher, { periodMs: data.graphite.periodMs });
+  }
   const STATS = collection("/web", IntStat("requests"), PmfStat("latency"));
   parentPort!.on("message", (message: { add?: number[] }) => {
     for (const v of message.add ?? []) {
