@@ -50,6 +50,7 @@ export const DENO_ONLY: Record<string, string> = {
   "workers_deno_serve_test.ts": "runs `deno serve --parallel` (the group of Deno workers)",
   "workers_cluster_test.ts": "bundles its node:cluster / PM2 app with `deno bundle`",
   "workers_processes_test.ts": "runs its server processes with `deno run`",
+  "workers_prometheus_test.ts": "runs `deno serve --parallel`",
 };
 
 /** Why `name` (a test file in `dir`) cannot run under Node, or `undefined`. */
