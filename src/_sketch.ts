@@ -58,6 +58,18 @@ export const ZERO_THRESHOLD = 2 ** -30;
 /** The biased exponent of {@linkcode ZERO_THRESHOLD}: any larger one is a bucket. */
 const ZERO_EXPONENT = 1023 - 30;
 
+/** A sketch's count, sum, extremes and moment sums. */
+interface Moments {
+  readonly count: number;
+  readonly sum: number;
+  readonly min: number;
+  readonly max: number;
+  readonly zeroCount: number;
+  readonly origin: number;
+  readonly shifted: number;
+  readonly shiftedSquares: number;
+}
+
 /** Populated buckets of one sign, sparse: `counts[i]` is the count of bucket `indexes[i]`. */
 export interface SparseBuckets {
   /** Bucket indexes, ascending. */
@@ -377,28 +389,86 @@ export class QuantileSketch {
    */
   merge(other: QuantileSketch): void {
     if (other === this) other = this.clone();
-    const n2 = other.#count;
-    if (n2 === 0) return;
-    const n1 = this.#count;
-    if (n1 === 0) {
-      this.#origin = other.#origin;
-      this.#shifted = other.#shifted;
-      this.#shiftedSquares = other.#shiftedSquares;
-    } else {
-      // Re-shift other's sums from its origin to ours.
-      const delta = other.#origin - this.#origin;
-      this.#shiftedSquares += other.#shiftedSquares + 2 * delta * other.#shifted +
-        n2 * delta * delta;
-      this.#shifted += other.#shifted + n2 * delta;
-    }
-    this.#count = n1 + n2;
-    this.#sum += other.#sum;
-    if (other.#min < this.#min) this.#min = other.#min;
-    if (other.#max > this.#max) this.#max = other.#max;
-    this.#zeroCount += other.#zeroCount;
+    if (other.#count === 0) return;
+    this.#mergeMoments(other.#moments());
     if (other.#scale < this.#scale) this.#downscale(this.#scale - other.#scale);
     this.#mergeStore(this.#positive, other.#positive, other.#scale);
     this.#mergeStore(this.#negative, other.#negative, other.#scale);
+  }
+
+  /**
+   * Adds every value of the sketch whose {@linkcode QuantileSketch.state} is
+   * `state`, exactly as `merge(QuantileSketch.fromState(state))` would,
+   * without building that sketch (a merge across workers does one per
+   * worker and stat).
+   *
+   * @throws {RangeError} If a bucket is not an integer index with a non-negative integer count.
+   */
+  mergeState(state: SketchState): void {
+    if (state.count === 0) return;
+    if (!Number.isInteger(state.scale) || state.scale > MAX_SCALE || state.scale < MIN_SCALE) {
+      throw new RangeError(
+        `sketch state scale must be an integer from ${MIN_SCALE} to ${MAX_SCALE}, got ${state.scale}`,
+      );
+    }
+    this.#mergeMoments(state);
+    if (state.scale < this.#scale) this.#downscale(this.#scale - state.scale);
+    for (
+      const [store, buckets] of [[this.#positive, state.positive], [
+        this.#negative,
+        state.negative,
+      ]] as const
+    ) {
+      const { indexes, counts } = buckets;
+      const n = indexes.length;
+      // Highest first, so the store grows at most twice.
+      for (let i = n - 1; i >= 0; i--) {
+        const count = counts[i]!;
+        const index = indexes[i]!;
+        if (!Number.isInteger(count) || count < 0 || !Number.isInteger(index)) {
+          throw new RangeError(
+            `sketch state buckets must be integer indexes with non-negative integer counts, got ${index}: ${count}`,
+          );
+        }
+        if (count > 0) this.#place(store, index >> (state.scale - this.#scale), count);
+      }
+    }
+  }
+
+  /** This sketch's count, sum, extremes and moment sums. */
+  #moments(): Moments {
+    return {
+      count: this.#count,
+      sum: this.#sum,
+      min: this.#min,
+      max: this.#max,
+      zeroCount: this.#zeroCount,
+      origin: this.#origin,
+      shifted: this.#shifted,
+      shiftedSquares: this.#shiftedSquares,
+    };
+  }
+
+  /** Adds another sketch's count, sum, extremes and moment sums (`count` > 0). */
+  #mergeMoments(other: Moments): void {
+    const n2 = other.count;
+    const n1 = this.#count;
+    if (n1 === 0) {
+      this.#origin = other.origin;
+      this.#shifted = other.shifted;
+      this.#shiftedSquares = other.shiftedSquares;
+    } else {
+      // Re-shift other's sums from its origin to ours.
+      const delta = other.origin - this.#origin;
+      this.#shiftedSquares += other.shiftedSquares + 2 * delta * other.shifted +
+        n2 * delta * delta;
+      this.#shifted += other.shifted + n2 * delta;
+    }
+    this.#count = n1 + n2;
+    this.#sum += other.sum;
+    if (other.min < this.#min) this.#min = other.min;
+    if (other.max > this.#max) this.#max = other.max;
+    this.#zeroCount += other.zeroCount;
   }
 
   /** Adds every bucket of `from` (at `scale`) into `into`, one of this sketch's stores. */
@@ -486,41 +556,7 @@ export class QuantileSketch {
       scale: state.initialScale,
       maxBuckets: state.maxBuckets,
     });
-    if (!Number.isInteger(state.scale) || state.scale > state.initialScale) {
-      throw new RangeError(
-        `sketch state scale must be an integer at most ${state.initialScale}, got ${state.scale}`,
-      );
-    }
-    if (state.scale < state.initialScale) sketch.#downscale(state.initialScale - state.scale);
-    for (
-      const [store, buckets] of [[sketch.#positive, state.positive], [
-        sketch.#negative,
-        state.negative,
-      ]] as const
-    ) {
-      const { indexes, counts } = buckets;
-      for (let i = 0; i < indexes.length; i++) {
-        const count = counts[i]!;
-        if (!Number.isInteger(count) || count < 0 || !Number.isInteger(indexes[i])) {
-          throw new RangeError(
-            `sketch state buckets must be integer indexes with non-negative integer counts, got ${
-              indexes[i]
-            }: ${count}`,
-          );
-        }
-        // Highest first, so the store grows at most twice.
-        const k = i === 0 ? indexes.length - 1 : i - 1;
-        if (counts[k]! > 0) sketch.#place(store, indexes[k]!, counts[k]!);
-      }
-    }
-    sketch.#zeroCount = state.zeroCount;
-    sketch.#count = state.count;
-    sketch.#sum = state.sum;
-    sketch.#min = state.count === 0 ? Infinity : state.min;
-    sketch.#max = state.count === 0 ? -Infinity : state.max;
-    sketch.#origin = state.origin;
-    sketch.#shifted = state.shifted;
-    sketch.#shiftedSquares = state.shiftedSquares;
+    sketch.mergeState(state);
     return sketch;
   }
 

@@ -54,12 +54,20 @@ const emptySketches = (): PmfSketches => ({
   allTime: new QuantileSketch(),
 });
 
-/** Folds one worker's distribution in: its window into the window, its retired and window samples into all-time. */
+/**
+ * Folds one worker's distribution in. `allTime` holds only the retired
+ * samples until {@linkcode allTimeOf} adds the window once, at the end.
+ */
 function mergePmf(into: PmfSketches, state: PmfState): void {
-  const window = QuantileSketch.fromState(state.window);
-  if (state.retired.count > 0) into.allTime.merge(QuantileSketch.fromState(state.retired));
-  into.allTime.merge(window);
-  into.window.merge(window);
+  into.window.mergeState(state.window);
+  into.allTime.mergeState(state.retired);
+}
+
+/** The finished sketches of a merged distribution: all-time is retired plus window. */
+function finish(sketches: PmfSketches): PmfSketches {
+  const allTime = sketches.allTime.clone();
+  allTime.merge(sketches.window);
+  return { window: sketches.window, allTime };
 }
 
 function addRates(into: Rates, from: MeterState): void {
@@ -221,7 +229,7 @@ function gatherBelow(node: AccNode, name: string, into: PmfSketches): void {
     const acc = child.cells.get(name);
     if (acc !== undefined && acc.merge === "pmf" && acc.type === "PmfStat") {
       into.window.merge(acc.sketches.window);
-      into.allTime.merge(acc.sketches.allTime);
+      into.allTime.merge(acc.sketches.allTime); // retired only, as here
     }
     gatherBelow(child, name, into);
   }
@@ -258,17 +266,19 @@ function materialize(acc: Acc, node: AccNode, path: string, single: boolean): Me
       return make(acc.kind, total, () => total);
     }
     case "pmf": {
-      const aggregate = aggregateOf(acc.sketches);
+      const aggregate = aggregateOf(finish(acc.sketches));
       return make(acc.kind, aggregate, () => plain(aggregate));
     }
     case "recompute": {
       const sketches = emptySketches();
       gatherBelow(node, acc.name, sketches);
-      const aggregate = aggregateOf(sketches);
+      const aggregate = aggregateOf(finish(sketches));
       return make(acc.kind, aggregate, () => plain(aggregate));
     }
     case "pmfDict": {
-      const aggregates = new Map([...acc.entries].map(([key, s]) => [key, aggregateOf(s)]));
+      const aggregates = new Map(
+        [...acc.entries].map(([key, s]) => [key, aggregateOf(finish(s))]),
+      );
       return make(acc.kind, aggregates, () => objectOf(aggregates, plain));
     }
     case "meter": {
