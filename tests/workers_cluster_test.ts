@@ -137,7 +137,16 @@ function scenario(start: (run: Run) => Promise<() => Promise<void>>, label: stri
     });
     after(async () => {
       await stop?.();
-      await removeDir(run.dir);
+      // The workers of a killed primary exit on their own, saving their state as they go.
+      for (let attempt = 1;; attempt++) {
+        try {
+          await removeDir(run.dir);
+          return;
+        } catch (error) {
+          if (attempt === 10) throw error;
+          await new Promise((resolve) => setTimeout(resolve, 300));
+        }
+      }
     });
 
     it("every viewer answer reports exactly K requests and the percentiles of one sketch fed them all", async () => {
