@@ -94,7 +94,8 @@ export {
   withWorkerMerge,
 } from "./src/worker_state.ts";
 export { type MergeOptions, mergeStates, type WorkerState } from "./src/worker_merge.ts";
-export type { SketchState } from "./src/_sketch.ts";
+export type { SketchState, SparseBuckets } from "./src/_sketch.ts";
+export type { GroupViews } from "./src/_group_registry.ts";
 export { type Logger, setLogger } from "./src/log.ts";
 export {
   collectRuntimeStats,

@@ -35,6 +35,7 @@ export {
   type ViewerFormat,
 } from "./handler.ts";
 export { groupStatsHandler } from "./group_handler.ts";
+export type { GroupViews } from "../src/_group_registry.ts";
 export {
   type ListenAddr,
   serveInBackground,

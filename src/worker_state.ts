@@ -80,6 +80,14 @@ export interface NodeState {
   readonly collapsed?: boolean;
 }
 
+/**
+ * Sets `out[key]` as an own property, even for `"__proto__"` (keys come from
+ * users): `setSnapshotKey` for any value.
+ */
+function setOwn<T>(out: Record<string, T>, key: string, value: T): void {
+  Object.defineProperty(out, key, { value, enumerable: true, writable: true, configurable: true });
+}
+
 const GAUGE_MERGE = new WeakMap<StatCell, GaugeMerge>();
 
 /**
@@ -132,12 +140,7 @@ function pmfState(pmf: Pmf): PmfState {
 function keyedState<T, S>(view: Record<string, T>, state: (item: T) => S): Record<string, S> {
   const out: Record<string, S> = {};
   for (const key of Object.keys(view)) {
-    Object.defineProperty(out, key, {
-      value: state(view[key]!),
-      enumerable: true,
-      writable: true,
-      configurable: true,
-    });
+    setOwn(out, key, state(view[key]!));
   }
   return out;
 }
@@ -196,12 +199,7 @@ function nodeState(node: StatNode): NodeState {
   }
   const children: Record<string, NodeState> = {};
   for (const [name, child] of node.children) {
-    Object.defineProperty(children, name, {
-      value: nodeState(child),
-      enumerable: true,
-      writable: true,
-      configurable: true,
-    });
+    setOwn(children, name, nodeState(child));
   }
   return node.collapsed ? { cells, children, collapsed: true } : { cells, children };
 }
@@ -247,12 +245,7 @@ function retireCell(cell: CellState): CellState | undefined {
     case "pmfDict": {
       const value: Record<string, PmfState> = {};
       for (const key of Object.keys(cell.value)) {
-        Object.defineProperty(value, key, {
-          value: retirePmf(cell.value[key]!),
-          enumerable: true,
-          writable: true,
-          configurable: true,
-        });
+        setOwn(value, key, retirePmf(cell.value[key]!));
       }
       return { ...cell, value };
     }
@@ -261,12 +254,7 @@ function retireCell(cell: CellState): CellState | undefined {
     case "meterDict": {
       const value: Record<string, MeterState> = {};
       for (const key of Object.keys(cell.value)) {
-        Object.defineProperty(value, key, {
-          value: { count: cell.value[key]!.count, m1: 0, m5: 0, m15: 0, mean: 0 },
-          enumerable: true,
-          writable: true,
-          configurable: true,
-        });
+        setOwn(value, key, { count: cell.value[key]!.count, m1: 0, m5: 0, m15: 0, mean: 0 });
       }
       return { ...cell, value };
     }
@@ -299,12 +287,7 @@ export function retiredState(state: NodeState): NodeState {
   }
   const children: Record<string, NodeState> = {};
   for (const name of Object.keys(state.children)) {
-    Object.defineProperty(children, name, {
-      value: retiredState(state.children[name]!),
-      enumerable: true,
-      writable: true,
-      configurable: true,
-    });
+    setOwn(children, name, retiredState(state.children[name]!));
   }
   return state.collapsed ? { cells, children, collapsed: true } : { cells, children };
 }

@@ -18,6 +18,7 @@ import {
   withWorkerMerge,
 } from "@scales/core";
 import { logNormal, mulberry32 } from "./_random.ts";
+import { EXACT_FIELDS } from "./_workers.ts";
 
 const merged = (...trees: StatTree[]) =>
   mergeStates(trees.map((tree, i) => ({ worker: `w${i}`, state: treeState(tree) })));
@@ -75,20 +76,7 @@ describe("mergeStates", () => {
     const tree = mergeStates(trees.map((t, i) => ({ worker: `w${i}`, state: overJson(t) })));
     const view = tree.getStats("/web")!.latency as unknown as PmfSnapshot;
     const single = together.snapshot();
-    for (
-      const field of [
-        "count",
-        "sum",
-        "min",
-        "max",
-        "median",
-        "75percentile",
-        "95percentile",
-        "98percentile",
-        "99percentile",
-        "999percentile",
-      ] as const
-    ) {
+    for (const field of EXACT_FIELDS) {
       assert.equal(view[field], single[field], field);
     }
     const cell = tree.findNode("/web")!.cells.get("latency")!;
