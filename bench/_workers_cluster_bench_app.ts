@@ -126,6 +126,9 @@ if (cluster.isPrimary) {
     process.send!({ ready: true });
   } else {
     fillRegistry(client.register, index);
+    // A worker answers the primary's requests once prom-client's cluster
+    // listeners are added, which only the AggregatorRegistry constructor does.
+    new client.AggregatorRegistry();
     process.on("message", async (message) => {
       if (index !== 1 || message !== "measure") return;
       const local = await median(() => client.register.metrics());
