@@ -26,7 +26,7 @@ export type {
   StatSpec,
   StatValueOf,
 } from "./src/stat.ts";
-export { withMetricName } from "./src/stat.ts";
+export { type StatUnit, withMetricName, withUnit } from "./src/stat.ts";
 export { DoubleStat, type GaugeValue, IntStat, Stat } from "./src/basic_stats.ts";
 export {
   type AutoDeleteOptions,
@@ -46,6 +46,8 @@ export {
 } from "./src/aggregation.ts";
 export { StateTimeStat } from "./src/state_time.ts";
 export {
+  type PercentileField,
+  PERCENTILES,
   Pmf,
   type PmfAggregate,
   PmfAggregationStat,
@@ -54,9 +56,38 @@ export {
   PmfStat,
   Timer,
 } from "./src/pmf.ts";
-export { Meter, type MeterSnapshot, MeterStat } from "./src/meter.ts";
+export { Meter, type MeterSnapshot, MeterStat, type RateField, RATES } from "./src/meter.ts";
+export {
+  type CounterFamily,
+  type Distribution,
+  type DistributionFamily,
+  type ErrorFamily,
+  type FamilyBase,
+  type GaugeFamily,
+  type KindFamily,
+  METRIC_KINDS,
+  metricFamilies,
+  type MetricFamily,
+  type MetricKind,
+  type MetricPoint,
+  type Rate,
+  type RateFamily,
+  STAT_KINDS,
+  type TextFamily,
+} from "./src/model.ts";
 export type { BucketRun, ExponentialHistogramData } from "./src/exponential_histogram.ts";
 export {
+  Counter,
+  Gauge,
+  type Labelled,
+  LabelledCounterStat,
+  LabelledGaugeStat,
+  LabelledPmfStat,
+  type LabelledStatOptions,
+  type LabelValues,
+} from "./src/labelled_stats.ts";
+export {
+  DEFAULT_PMF_DICT_MAX_KEYS,
   type MeterDict,
   MeterDictStat,
   NamedPmfDictStat,
@@ -88,6 +119,7 @@ export {
   type GaugeMerge,
   type MeterState,
   type NodeState,
+  type NumberTree,
   type PmfState,
   retiredState,
   treeState,
@@ -106,4 +138,6 @@ export {
 export * from "./http/mod.ts";
 export * from "./graphite/mod.ts";
 export * from "./forensics/mod.ts";
+export * from "./otlp/mod.ts";
+export * from "./instrument/mod.ts";
 export * from "./workers/mod.ts";

@@ -1,11 +1,15 @@
 /**
  * Rendering a 10,000-stat tree (a realistic mix: counters, gauges, a string
  * gauge, a dict counter, a distribution and a meter per container, 1,000
- * containers) to JSON, HTML and Prometheus text, with prom-client's
- * `register.metrics()` on an equivalent registry as the peer.
+ * containers) to JSON, HTML, Prometheus text, OpenMetrics text and
+ * Prometheus protobuf (native histograms), with prom-client's
+ * `register.metrics()` on an equivalent registry as the peer; and the
+ * hand-written protobuf encoder against protobufjs encoding the same
+ * messages.
  *
  * ```sh
  * deno bench -A bench/render_bench.ts
+ * deno run -A --v8-flags=--single-threaded bench/render_bench.ts cpu   # CPU time, busy machine
  * ```
  *
  * @module
@@ -19,13 +23,23 @@ import {
   IntDictStat,
   IntStat,
   MeterStat,
+  metricFamilies,
   PmfStat,
   reset,
   Stat,
 } from "@scales/core";
-import { statsHandler, toPrometheusText } from "@scales/core/http";
+import {
+  formatPrometheusProtobuf,
+  statsHandler,
+  toOpenMetricsText,
+  toPrometheusProtobuf,
+  toPrometheusText,
+} from "@scales/core/http";
+import process from "node:process";
 import client from "prom-client";
+import protobuf from "protobufjs";
 import { mulberry32 as random } from "../tests/_random.ts";
+import { decodeFamilies, MetricFamily } from "../tests/_prometheus_proto.ts";
 
 const CONTAINERS = 1_000;
 const STATUSES = ["200", "304", "404", "500"];
@@ -143,3 +157,119 @@ Deno.bench("handler ?format=html", { group: "formats" }, async () => {
 Deno.bench("handler /metrics", { group: "formats" }, async () => {
   await handler(new Request("http://localhost/metrics")).text();
 });
+
+// What goes on the wire: the text as UTF-8 bytes, as a Response sends it.
+const utf8 = new TextEncoder();
+Deno.bench("scales toPrometheusText() as UTF-8 bytes", { group: "prometheus" }, () => {
+  utf8.encode(toPrometheusText(root));
+});
+
+Deno.bench("scales toOpenMetricsText()", { group: "prometheus" }, () => {
+  toOpenMetricsText(root);
+});
+
+Deno.bench("scales toPrometheusProtobuf() (native histograms)", { group: "prometheus" }, () => {
+  toPrometheusProtobuf(root);
+});
+
+// The encoders alone, on the same messages: the model's families, encoded by
+// hand, against protobufjs encoding the message objects decoded from them.
+const families = metricFamilies(root);
+const encoded = formatPrometheusProtobuf(families);
+const messages = decodeFamilies(encoded).map((object) => MetricFamily.fromObject(object));
+const encodedByProtobufjs = (() => {
+  const writer = protobuf.Writer.create();
+  for (const message of messages) MetricFamily.encodeDelimited(message, writer);
+  return writer.finish();
+})();
+console.log(
+  `protobuf exposition: ${families.length} families, ${encoded.length} bytes by hand, ` +
+    `${encodedByProtobufjs.length} bytes by protobufjs; text: ${
+      toPrometheusText(root).length
+    } bytes`,
+);
+
+Deno.bench(
+  "encode by hand (formatPrometheusProtobuf)",
+  { group: "protobuf", baseline: true },
+  () => {
+    formatPrometheusProtobuf(families);
+  },
+);
+
+Deno.bench("encode with protobufjs (prebuilt messages)", { group: "protobuf" }, () => {
+  const writer = protobuf.Writer.create();
+  for (const message of messages) MetricFamily.encodeDelimited(message, writer);
+  writer.finish();
+});
+
+Deno.bench("handler /metrics, Accept: protobuf", { group: "formats" }, async () => {
+  await handler(
+    new Request("http://localhost/metrics", {
+      headers: {
+        accept:
+          "application/vnd.google.protobuf;proto=io.prometheus.client.MetricFamily;encoding=delimited",
+      },
+    }),
+  ).arrayBuffer();
+});
+
+/**
+ * With `cpu` as argument (under `deno run`): the expositions timed in CPU
+ * time (user + system of the process), median and minimum of 30 rounds,
+ * which a machine shared with other jobs disturbs far less than wall time.
+ * Run it with V8's `--single-threaded`, so that the garbage collector's and
+ * compiler's work, done on the main thread, is charged to the case that
+ * caused it and not to whichever case runs while a helper thread works.
+ */
+async function cpuTimes(): Promise<void> {
+  const accept =
+    "application/vnd.google.protobuf;proto=io.prometheus.client.MetricFamily;encoding=delimited";
+  const cases: Array<[string, () => unknown]> = [
+    ["toPrometheusText()", () => toPrometheusText(root)],
+    ["toPrometheusText() as UTF-8 bytes", () => utf8.encode(toPrometheusText(root))],
+    ["toOpenMetricsText()", () => toOpenMetricsText(root)],
+    ["toPrometheusProtobuf()", () => toPrometheusProtobuf(root)],
+    [
+      "handler /metrics (text), bytes",
+      () => handler(new Request("http://x/metrics")).arrayBuffer(),
+    ],
+    [
+      "handler /metrics (protobuf), bytes",
+      () => handler(new Request("http://x/metrics", { headers: { accept } })).arrayBuffer(),
+    ],
+    ["encode by hand (formatPrometheusProtobuf)", () => formatPrometheusProtobuf(families)],
+    ["protobufjs: encode prebuilt messages", () => {
+      const writer = protobuf.Writer.create();
+      for (const message of messages) MetricFamily.encodeDelimited(message, writer);
+      return writer.finish();
+    }],
+    ["protobufjs: fromObject + encode", () => {
+      const writer = protobuf.Writer.create();
+      for (const object of objects) {
+        MetricFamily.encodeDelimited(MetricFamily.fromObject(object), writer);
+      }
+      return writer.finish();
+    }],
+  ];
+  const objects = decodeFamilies(encoded);
+  const times = new Map<string, number[]>();
+  for (let round = 0; round < 30; round++) {
+    for (const [name, run] of cases) {
+      const start = process.cpuUsage();
+      await run();
+      const used = process.cpuUsage(start);
+      times.set(name, [...(times.get(name) ?? []), (used.user + used.system) / 1000]);
+    }
+  }
+  for (const [name, list] of times) {
+    list.sort((a, b) => a - b);
+    console.log(
+      `${name.padEnd(44)} median ${list[15].toFixed(1).padStart(6)} ms, min ${
+        list[0].toFixed(1).padStart(6)
+      } ms`,
+    );
+  }
+}
+
+if (Deno.args[0] === "cpu") await cpuTimes();

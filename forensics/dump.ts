@@ -9,7 +9,8 @@
 import { describeValue, log } from "../src/log.ts";
 import type { Snapshot } from "../src/stat.ts";
 import { defaultTree, type StatTree } from "../src/tree.ts";
-import { type FileWriter, loadWriter } from "./_write_file.ts";
+import { checkPeriodMs } from "../push/options.ts";
+import { runtime, type RuntimeAdapter, unrefInterval } from "../runtime/mod.ts";
 
 /** The document a dump writes: the snapshot, plus when it was taken. */
 export type StatsDump = Snapshot & { "last-updated": string };
@@ -52,8 +53,7 @@ export interface DumpOptions {
  */
 export async function dumpStatsTo(path: string, options: DumpOptions = {}): Promise<void> {
   checkPath(path, "dumpStatsTo()");
-  const writer = await loadWriter();
-  await writer.writeAtomic(path, render(new Date(), options.tree ?? defaultTree));
+  await runtime().writeFileAtomic(path, render(new Date(), options.tree ?? defaultTree));
 }
 
 /** Options of {@linkcode PeriodicFileDumper}. */
@@ -106,7 +106,7 @@ export class PeriodicFileDumper implements AsyncDisposable {
   readonly #dumpOnExit: boolean;
   readonly #signals: boolean;
   readonly #tree: StatTree;
-  #writer: FileWriter | undefined;
+  #runtime: RuntimeAdapter | undefined;
   #timer: ReturnType<typeof setInterval> | undefined;
   #removeExitListeners: (() => void) | undefined;
   #writing: Promise<void> | undefined;
@@ -121,13 +121,7 @@ export class PeriodicFileDumper implements AsyncDisposable {
    */
   constructor(path: string, options: PeriodicFileDumperOptions = {}) {
     this.path = checkPath(path, "PeriodicFileDumper");
-    const periodMs = options.periodMs ?? 60_000;
-    if (typeof periodMs !== "number" || !Number.isFinite(periodMs) || periodMs < 1) {
-      throw new RangeError(
-        `periodMs must be a number of at least 1, got ${describeValue(periodMs)}`,
-      );
-    }
-    this.periodMs = periodMs;
+    this.periodMs = checkPeriodMs(options.periodMs);
     this.#dumpOnExit = options.dumpOnExit ?? true;
     this.#signals = options.signals ?? true;
     this.#tree = options.tree ?? defaultTree;
@@ -141,21 +135,14 @@ export class PeriodicFileDumper implements AsyncDisposable {
     if (this.#running) return;
     this.#running = true;
     this.#finalDone = false;
-    try {
-      this.#writer = await loadWriter();
-    } catch (error) {
-      log("forensics: cannot load the file writer", error);
-      return;
-    }
-    if (!this.#running) return;
+    this.#runtime = runtime();
     if (this.#dumpOnExit) {
-      this.#removeExitListeners = this.#writer.onExit(
+      this.#removeExitListeners = this.#runtime.onExit(
         (reason) => this.#final(reason),
         this.#signals,
       );
     }
-    this.#timer = setInterval(() => void this.dump(), this.periodMs);
-    unrefTimer(this.#timer);
+    this.#timer = unrefInterval(() => void this.dump(), this.periodMs);
     await this.dump();
   }
 
@@ -165,11 +152,11 @@ export class PeriodicFileDumper implements AsyncDisposable {
    */
   dump(): Promise<void> {
     if (this.#writing !== undefined) return this.#writing;
-    const writer = this.#writer;
+    const writer = this.#runtime;
     if (writer === undefined) return Promise.resolve();
     this.#writing = (async () => {
       try {
-        await writer.writeAtomic(this.path, render(new Date(), this.#tree));
+        await writer.writeFileAtomic(this.path, render(new Date(), this.#tree));
       } catch (error) {
         log(`forensics: cannot write the stats dump to ${this.path}`, error);
       }
@@ -198,21 +185,12 @@ export class PeriodicFileDumper implements AsyncDisposable {
 
   /** The last, synchronous write as the process ends. */
   #final(reason: string): void {
-    if (this.#finalDone || this.#writer === undefined) return;
+    if (this.#finalDone || this.#runtime === undefined) return;
     this.#finalDone = true;
     try {
-      this.#writer.writeAtomicSync(this.path, render(new Date(), this.#tree));
+      this.#runtime.writeFileAtomicSync(this.path, render(new Date(), this.#tree));
     } catch (error) {
       log(`forensics: cannot write the last stats dump (${reason}) to ${this.path}`, error);
     }
-  }
-}
-
-function unrefTimer(handle: ReturnType<typeof setInterval>): void {
-  const value = handle as unknown;
-  if (typeof value === "object" && value !== null && "unref" in value) {
-    (value as { unref(): void }).unref();
-  } else if (typeof value === "number") {
-    (globalThis as { Deno?: { unrefTimer?(id: number): void } }).Deno?.unrefTimer?.(value);
   }
 }

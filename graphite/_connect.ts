@@ -1,22 +1,14 @@
 /**
- * The connection seam: what the pusher needs from a TCP connection, and the
- * selector that loads the Deno or the Node implementation on first use.
+ * The connection seam of the pusher: the connector type its `connector`
+ * option takes, and the runtime's TCP connect and host name (from the
+ * runtime adapter, `runtime/`).
  *
  * @module
  */
 
-/** An open connection to a Graphite server, as the pusher uses it. */
-export interface GraphiteConnection {
-  /**
-   * Writes some or all of `bytes` and resolves to how many were written
-   * (possibly fewer: the pusher writes the rest). Rejects on a failed write.
-   */
-  write(bytes: Uint8Array): Promise<number>;
-  /** Whether the peer closed the connection or it failed: the pusher reconnects. */
-  readonly closed: boolean;
-  /** Closes the connection; a pending write rejects. Never throws. */
-  close(): void;
-}
+import { type Connection, runtime, type RuntimeAdapter } from "../runtime/mod.ts";
+
+export type { Connection as GraphiteConnection } from "../runtime/mod.ts";
 
 /**
  * Opens a connection to `host:port`. Inject one into a pusher to test it
@@ -28,22 +20,12 @@ export type GraphiteConnector = (
   host: string,
   port: number,
   signal?: AbortSignal,
-) => Promise<GraphiteConnection>;
+) => Promise<Connection>;
 
-/** What the runtime seams provide. */
-export interface GraphiteRuntime {
-  /** Opens a TCP connection that does not keep the process alive. */
-  connect: GraphiteConnector;
-  /** The machine's host name, or `undefined` when it cannot be read (no permission). */
-  hostname(): string | undefined;
-}
+/** What the pusher uses from the runtime: a TCP connect that does not keep the process alive, and the host name. */
+export type GraphiteRuntime = Pick<RuntimeAdapter, "connect" | "hostname">;
 
-let runtime: Promise<GraphiteRuntime> | undefined;
-
-/** The seam for the running runtime: `Deno.connect` on Deno, `node:net` elsewhere. */
+/** The running runtime's adapter (Deno, Node or Bun), as a promise for the pusher's call sites. */
 export function loadRuntime(): Promise<GraphiteRuntime> {
-  runtime ??= typeof (globalThis as { Deno?: unknown }).Deno === "object"
-    ? import("./_connect_deno.ts").then((module) => module.runtime)
-    : import("./_connect_node.ts").then((module) => module.runtime);
-  return runtime;
+  return Promise.resolve(runtime());
 }

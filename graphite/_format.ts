@@ -1,25 +1,19 @@
 /**
- * Turning a snapshot into Graphite plaintext lines: the walk, the rules and
- * the name sanitizer. No I/O here, so it is easy to test and to benchmark.
+ * Turning metric families (see `metricFamilies`) into Graphite plaintext
+ * lines: the names, the rules and the name sanitizer. No I/O here, so it is
+ * easy to test and to benchmark.
+ *
+ * A value's name is the prefix and its path segments joined by `.`: the
+ * stat's path, then its label values (dict keys), then the field of a
+ * distribution or a rate (`web.latency.99percentile`, `web.hits.m1`).
  *
  * @module
  */
 
+import { metricFamilies, type MetricFamily } from "../src/model.ts";
+import { joinPath } from "../src/path.ts";
 import type { Snapshot, SnapshotValue } from "../src/stat.ts";
-
-/** Decides whether one value is pushed, given its stat path (such as `/web/hits`) and value. */
-export type StatRule = (path: string, value: SnapshotValue) => boolean;
-
-/** Decides whether a whole branch (such as `/web/byPath`) is skipped, given its path. */
-export type PruneRule = (path: string) => boolean;
-
-/** One rule as kept by a pusher: allow or forbid, and what it matches. */
-export interface PushRule {
-  /** `true` for `allow`, `false` for `forbid`. */
-  readonly allow: boolean;
-  /** The compiled matcher. */
-  readonly matches: StatRule;
-}
+import { forbidden, pruned, type PruneRule, type PushRule } from "../push/rules.ts";
 
 /** What formatting one push produced. */
 export interface FormattedPush {
@@ -61,66 +55,169 @@ export function sanitizePrefix(prefix: string): string {
   return trimmed.split(".").map(sanitizeSegment).join(".") + ".";
 }
 
-/**
- * Compiles an fnmatch-style glob, matched against the whole stat path
- * without its leading `/`: `*` (and `**`) match any characters including
- * `/`, `?` one character, `[abc]` / `[!abc]` a class. So `web/*`,
- * `/web/*` and `*latency*` work as in the original scales.
- */
-export function compileGlob(glob: string): (path: string) => boolean {
-  const source = stripSlash(glob);
-  let pattern = "^";
-  for (let i = 0; i < source.length; i++) {
-    const char = source[i];
-    if (char === "*") {
-      while (source[i + 1] === "*") i++;
-      pattern += "[\\s\\S]*";
-    } else if (char === "?") {
-      pattern += "[\\s\\S]";
-    } else if (char === "[") {
-      const end = source.indexOf("]", i + 2);
-      if (end === -1) {
-        pattern += "\\[";
-        continue;
+/** One push being formatted: the lines so far, and the rule checks it has made. */
+class Lines {
+  text = "";
+  lines = 0;
+  skipped = 0;
+  readonly #suffix: string;
+  readonly #prefix: string;
+  readonly #rules: readonly PushRule[];
+  readonly #prunes: readonly PruneRule[];
+  readonly #filtering: boolean;
+  /** Whether a branch (container, stat or key) is pruned, by path. */
+  readonly #prunedBranches = new Map<string, boolean>();
+  #container: readonly string[] | undefined;
+  #containerName = "";
+  #containerPruned = false;
+
+  constructor(
+    prefix: string,
+    timestamp: number,
+    rules: readonly PushRule[],
+    prunes: readonly PruneRule[],
+  ) {
+    this.#prefix = prefix;
+    this.#suffix = ` ${Math.floor(timestamp)}\n`;
+    this.#rules = rules;
+    this.#prunes = prunes;
+    this.#filtering = rules.length > 0 || prunes.length > 0;
+  }
+
+  #pruned(path: string): boolean {
+    let isPruned = this.#prunedBranches.get(path);
+    if (isPruned === undefined) {
+      isPruned = pruned(this.#prunes, path);
+      this.#prunedBranches.set(path, isPruned);
+    }
+    return isPruned;
+  }
+
+  /** Starts a family: its container's name, and whether a branch above it is pruned. */
+  family(family: MetricFamily): boolean {
+    if (family.container !== this.#container) {
+      this.#container = family.container;
+      let name = this.#prefix;
+      let path = "/";
+      let pruned = false;
+      for (const segment of family.container) {
+        name += sanitizeSegment(segment) + ".";
+        path = joinPath(path, segment);
+        if (this.#filtering && !pruned) pruned = this.#pruned(path);
       }
-      let body = source.slice(i + 1, end);
-      const negate = body.startsWith("!");
-      if (negate) body = body.slice(1);
-      pattern += `[${negate ? "^" : ""}${body.replace(/[\\\]^]/g, "\\$&")}]`;
-      i = end;
+      this.#containerName = name;
+      this.#containerPruned = pruned;
+    }
+    return !this.#containerPruned;
+  }
+
+  /**
+   * One value at the family's path plus `below` (label values, then a
+   * field): pushed, skipped or left out by the rules.
+   */
+  value(
+    family: MetricFamily,
+    below: readonly string[],
+    field: string | undefined,
+    value: SnapshotValue,
+  ): void {
+    let name = this.#containerName + sanitizeSegment(family.name);
+    for (const segment of below) name += "." + sanitizeSegment(segment);
+    if (field !== undefined) name += "." + sanitizeSegment(field);
+    if (this.#filtering) {
+      let path = family.path;
+      if (below.length > 0 || field !== undefined) {
+        // Every branch between the stat and the leaf can be pruned too.
+        if (this.#pruned(path)) return;
+        for (const segment of below) {
+          path = joinPath(path, segment);
+          if (this.#pruned(path)) return;
+        }
+        if (field !== undefined) path = joinPath(path, field);
+      }
+      if (this.#prunes.length > 0 && pruned(this.#prunes, path)) return;
+      if (forbidden(this.#rules, path, value)) return;
+    }
+    let text: string;
+    if (typeof value === "number") {
+      if (!Number.isFinite(value)) {
+        this.skipped++;
+        return;
+      }
+      text = String(value);
     } else {
-      pattern += char.replace(/[.*+?^${}()|[\]\\/]/g, "\\$&");
+      const last = field ?? (below.length > 0 ? below[below.length - 1] : family.name);
+      if (typeof value === "string" && last !== "unit") this.skipped++;
+      return;
+    }
+    if (name.length > MAX_NAME_LENGTH) {
+      this.skipped++;
+      return;
+    }
+    this.text += name + " " + text + this.#suffix;
+    this.lines++;
+  }
+}
+
+const NONE: readonly string[] = [];
+
+/**
+ * Formats metric families as Graphite plaintext lines, all with
+ * `timestamp` (whole seconds). `prefix` must already be sanitized (see
+ * {@linkcode sanitizePrefix}). Finite numbers are pushed (booleans arrive as
+ * 1 and 0); text, errors, NaN and Infinity are skipped and counted, except a
+ * value named `unit` (a meter's unit, metadata). Rules see each value's
+ * path, such as `/web/latency/99percentile`; prunes see every branch above
+ * it as well.
+ */
+export function formatFamilies(
+  families: readonly MetricFamily[],
+  prefix: string,
+  timestamp: number,
+  rules: readonly PushRule[] = [],
+  prunes: readonly PruneRule[] = [],
+): FormattedPush {
+  const out = new Lines(prefix, timestamp, rules, prunes);
+  for (const family of families) {
+    if (!out.family(family)) continue;
+    const kind = family.kind;
+    switch (kind) {
+      case "counter":
+      case "gauge":
+      case "text":
+        for (const point of family.points) {
+          out.value(family, point.labelValues, undefined, point.value);
+        }
+        break;
+      case "distribution":
+        for (const point of family.points) {
+          const summary: Readonly<Record<string, number>> = point.value.summary;
+          for (const field in summary) out.value(family, point.labelValues, field, summary[field]);
+        }
+        break;
+      case "rate":
+        for (const point of family.points) {
+          const rate: Readonly<Record<string, number>> = point.value;
+          for (const field in rate) out.value(family, point.labelValues, field, rate[field]);
+        }
+        break;
+      case "error":
+        out.value(family, NONE, undefined, family.message);
+        break;
+      default: {
+        const _: never = kind;
+      }
     }
   }
-  const regex = new RegExp(pattern + "$", "u");
-  return (path) => regex.test(stripSlash(path));
-}
-
-function stripSlash(path: string): string {
-  return path.startsWith("/") ? path.slice(1) : path;
-}
-
-/** Whether the newest matching rule forbids `path` (no match: allowed). */
-function forbidden(rules: readonly PushRule[], path: string, value: SnapshotValue): boolean {
-  for (let i = rules.length - 1; i >= 0; i--) {
-    const rule = rules[i];
-    if (rule.matches(path, value)) return !rule.allow;
-  }
-  return false;
-}
-
-function pruned(prunes: readonly PruneRule[], path: string): boolean {
-  for (let i = prunes.length - 1; i >= 0; i--) if (prunes[i](path)) return true;
-  return false;
+  return { text: out.text, lines: out.lines, skipped: out.skipped };
 }
 
 /**
  * Formats `snapshot` as Graphite plaintext lines, all with `timestamp`
- * (whole seconds). `prefix` must already be sanitized (see
- * {@linkcode sanitizePrefix}). Objects become name segments; finite numbers
- * are pushed, booleans as `1`/`0`; strings, NaN and Infinity are skipped and
- * counted; `null` and the string `unit` of meters are metadata, skipped
- * silently.
+ * (whole seconds): {@linkcode formatFamilies} of the snapshot's families.
+ * Objects become name segments; finite numbers are pushed, booleans as
+ * `1`/`0`; strings, NaN and Infinity are skipped and counted; `null` and
+ * the string `unit` of meters are metadata, skipped silently.
  */
 export function formatSnapshot(
   snapshot: Snapshot,
@@ -129,41 +226,5 @@ export function formatSnapshot(
   rules: readonly PushRule[] = [],
   prunes: readonly PruneRule[] = [],
 ): FormattedPush {
-  const suffix = ` ${Math.floor(timestamp)}\n`;
-  const state = { text: "", lines: 0, skipped: 0 };
-  const filtering = rules.length > 0 || prunes.length > 0;
-  const walk = (object: { readonly [key: string]: SnapshotValue }, name: string, path: string) => {
-    for (const key in object) {
-      const value = object[key];
-      const childPath = path === "/" ? `/${key}` : `${path}/${key}`;
-      const childName = name + sanitizeSegment(key);
-      if (value !== null && typeof value === "object") {
-        if (filtering && pruned(prunes, childPath)) continue;
-        walk(value, childName + ".", childPath);
-        continue;
-      }
-      if (filtering && (pruned(prunes, childPath) || forbidden(rules, childPath, value))) continue;
-      let text: string;
-      if (typeof value === "number") {
-        if (!Number.isFinite(value)) {
-          state.skipped++;
-          continue;
-        }
-        text = String(value);
-      } else if (typeof value === "boolean") {
-        text = value ? "1" : "0";
-      } else {
-        if (typeof value === "string" && key !== "unit") state.skipped++;
-        continue;
-      }
-      if (childName.length > MAX_NAME_LENGTH) {
-        state.skipped++;
-        continue;
-      }
-      state.text += childName + " " + text + suffix;
-      state.lines++;
-    }
-  };
-  walk(snapshot, prefix, "/");
-  return state;
+  return formatFamilies(metricFamilies(snapshot), prefix, timestamp, rules, prunes);
 }

@@ -18,6 +18,7 @@
  */
 
 export {
+  GRAPHITE_STATS_PATH,
   type GraphiteConnection,
   type GraphiteConnector,
   GraphitePusher,
@@ -27,4 +28,4 @@ export {
 } from "./pusher.ts";
 export { GraphitePeriodicPusher, type GraphitePeriodicPusherOptions } from "./periodic.ts";
 export { sanitizeSegment } from "./_format.ts";
-export { GRAPHITE_STATS_PATH } from "./_stats.ts";
+export { RuledPusher } from "../push/ruled_pusher.ts";

@@ -4,8 +4,7 @@
  * @module
  */
 
-import { describeValue, log } from "../src/log.ts";
-import { unrefInterval } from "./_timers.ts";
+import { PeriodicDriver } from "../push/periodic.ts";
 import { GraphitePusher, type GraphitePusherOptions } from "./pusher.ts";
 
 /** Options of {@linkcode GraphitePeriodicPusher}: the pusher's, plus the period. */
@@ -33,8 +32,7 @@ export interface GraphitePeriodicPusherOptions extends GraphitePusherOptions {
 export class GraphitePeriodicPusher extends GraphitePusher {
   /** Time between pushes, in milliseconds. */
   readonly periodMs: number;
-  readonly #stopDeadlineMs: number;
-  #timer: ReturnType<typeof setInterval> | undefined;
+  readonly #driver: PeriodicDriver;
 
   /**
    * Makes a periodic pusher; call {@linkcode GraphitePeriodicPusher.start} to begin.
@@ -51,25 +49,22 @@ export class GraphitePeriodicPusher extends GraphitePusher {
     options: GraphitePeriodicPusherOptions = {},
   ) {
     super(host, port, prefix, options);
-    const periodMs = options.periodMs ?? 60_000;
-    if (typeof periodMs !== "number" || !Number.isFinite(periodMs) || periodMs < 1) {
-      throw new RangeError(
-        `periodMs must be a number of at least 1, got ${describeValue(periodMs)}`,
-      );
-    }
-    const stopDeadlineMs = options.stopDeadlineMs ?? 5_000;
-    if (typeof stopDeadlineMs !== "number" || !(stopDeadlineMs >= 0)) {
-      throw new RangeError(
-        `stopDeadlineMs must be a non-negative number, got ${describeValue(stopDeadlineMs)}`,
-      );
-    }
-    this.periodMs = periodMs;
-    this.#stopDeadlineMs = stopDeadlineMs;
+    const closed = () => this.closed;
+    const stopped = {
+      name: "graphite",
+      peer: `${host}:${port}`,
+      get closed() {
+        return closed();
+      },
+      close: (deadlineMs?: number) => this.close(deadlineMs),
+    };
+    this.#driver = new PeriodicDriver(stopped, () => void this.push(), options);
+    this.periodMs = this.#driver.periodMs;
   }
 
   /** Whether the pusher is running. */
   get running(): boolean {
-    return this.#timer !== undefined;
+    return this.#driver.running;
   }
 
   /**
@@ -86,15 +81,7 @@ export class GraphitePeriodicPusher extends GraphitePusher {
    * ```
    */
   start(): this {
-    if (this.closed) {
-      log(
-        `graphite: start() on a stopped pusher to ${this.host}:${this.port} is ignored; make a new one`,
-      );
-      return this;
-    }
-    if (this.#timer === undefined) {
-      this.#timer = unrefInterval(() => void this.push(), this.periodMs);
-    }
+    this.#driver.start();
     return this;
   }
 
@@ -103,9 +90,7 @@ export class GraphitePeriodicPusher extends GraphitePusher {
    * Resolves to whether everything queued was sent. Never rejects.
    */
   stop(): Promise<boolean> {
-    clearInterval(this.#timer);
-    this.#timer = undefined;
-    return this.close(this.#stopDeadlineMs);
+    return this.#driver.stop();
   }
 
   /** Same as {@linkcode GraphitePeriodicPusher.stop}, for `await using`. */

@@ -10,8 +10,12 @@ import type { Snapshot } from "../src/stat.ts";
 import { log } from "../src/log.ts";
 import { defaultTree, snapshotNode, type StatNode, type StatTree } from "../src/tree.ts";
 import { renderErrorPage, renderPage } from "./html.ts";
-import { PROMETHEUS_CONTENT_TYPE, toPrometheusText } from "./prometheus.ts";
+import { negotiateExposition, renderExposition } from "./exposition.ts";
+import { PROMETHEUS_CONTENT_TYPE } from "./prometheus.ts";
 import { filterSnapshot, parseQuery, QuerySyntaxError, type StatQuery } from "./query.ts";
+import { isViewerFormat, type ViewerFormat, viewerFormatList } from "./_viewer_formats.ts";
+
+export type { ViewerFormat } from "./_viewer_formats.ts";
 
 /**
  * Decides whether a request may see the stats, before anything else is
@@ -29,7 +33,7 @@ export interface StatsHandlerOptions {
   /** The URL prefix of the viewer pages, starting and ending with `/` (default `"/status/"`). */
   readonly prefix?: string;
   /**
-   * Where the whole tree is served in the Prometheus text format (default
+   * Where the whole tree is served for Prometheus, negotiated by `Accept` (default
    * `"/metrics"`); `null` serves it only through `?format=prometheus`.
    */
   readonly metricsPath?: string | null;
@@ -41,11 +45,6 @@ export interface StatsHandlerOptions {
 
 /** A web request handler: what {@linkcode statsHandler} returns. */
 export type StatsHandler = (request: Request) => Response;
-
-/** The output formats of the viewer, chosen by `?format=`. */
-export type ViewerFormat = "html" | "json" | "prettyjson" | "prometheus";
-
-const FORMATS: ReadonlySet<string> = new Set(["html", "json", "prettyjson", "prometheus"]);
 
 const CONTENT_TYPES: Record<ViewerFormat, string> = {
   html: "text/html; charset=utf-8",
@@ -91,9 +90,14 @@ interface Route {
   readonly defaultFormat: ViewerFormat;
 }
 
-function headers(format: ViewerFormat | "text", nonce: string | undefined): Headers {
+function headers(
+  format: ViewerFormat | "text",
+  nonce: string | undefined,
+  contentType?: string,
+): Headers {
   return new Headers({
-    "content-type": format === "text" ? "text/plain; charset=utf-8" : CONTENT_TYPES[format],
+    "content-type": contentType ??
+      (format === "text" ? "text/plain; charset=utf-8" : CONTENT_TYPES[format]),
     "cache-control": "no-store",
     "content-security-policy": nonce === undefined ? PLAIN_CSP : htmlCsp(nonce),
     "x-content-type-options": "nosniff",
@@ -104,7 +108,7 @@ function headers(format: ViewerFormat | "text", nonce: string | undefined): Head
 function respond(
   request: Request,
   status: number,
-  body: string,
+  body: string | Uint8Array<ArrayBuffer>,
   responseHeaders: Headers,
 ): Response {
   return new Response(request.method === "HEAD" ? null : body, {
@@ -150,6 +154,15 @@ function errorResponse(
   }
 }
 
+/** The Prometheus exposition of `node`, in the format the request's `Accept` asks for. */
+function exposition(request: Request, node: StatNode, snapshot: Snapshot | undefined): Response {
+  const format = negotiateExposition(request.headers.get("accept"));
+  const { body, contentType } = renderExposition(node, format, snapshot);
+  const responseHeaders = headers("prometheus", undefined, contentType);
+  responseHeaders.set("vary", "Accept");
+  return respond(request, 200, body, responseHeaders);
+}
+
 function withSecurityHeaders(response: Response): Response {
   const copy = new Response(response.body, response);
   copy.headers.set("cache-control", "no-store");
@@ -193,7 +206,10 @@ function displayPath(segments: readonly string[]): string {
  *
  * - `GET <prefix>` and `<prefix><path…>`: the container at that path, as
  *   `?format=html` (default), `json`, `prettyjson` or `prometheus`;
- * - `GET <metricsPath>` (default `/metrics`): the whole tree as Prometheus text;
+ * - `GET <metricsPath>` (default `/metrics`): the whole tree for Prometheus,
+ *   in the format its `Accept` header asks for (see `negotiateExposition`):
+ *   protobuf with native histograms, OpenMetrics 1.0 text, or (by default)
+ *   Prometheus text 0.0.4; `?format=prometheus` negotiates the same way;
  * - `?query=key` or `?query=key OP value` (OP among `>=`, `>`, `<=`, `<`,
  *   `=`, `==`, `!=`) in every format: only matching leaves and their ancestors;
  * - 400 for a bad query or format, 404 for an unknown path (in the requested
@@ -261,19 +277,17 @@ export function statsHandler(options: StatsHandlerOptions = {}): StatsHandler {
     const url = new URL(request.url);
     const target = route(url.pathname);
     const requested = url.searchParams.get("format");
-    if (requested !== null && !FORMATS.has(requested)) {
+    if (requested !== null && !isViewerFormat(requested)) {
       return errorResponse(
         request,
         "text",
         400,
-        `unknown format ${
-          JSON.stringify(requested)
-        }: expected html, json, prettyjson or prometheus`,
+        `unknown format ${JSON.stringify(requested)}: expected ${viewerFormatList()}`,
         serverName,
         prefix,
       );
     }
-    const format = (requested ?? target?.defaultFormat ?? "html") as ViewerFormat;
+    const format: ViewerFormat = requested ?? target?.defaultFormat ?? "html";
     if (request.method !== "GET" && request.method !== "HEAD") {
       const response = errorResponse(
         request,
@@ -320,7 +334,7 @@ export function statsHandler(options: StatsHandlerOptions = {}): StatsHandler {
       }
     }
     if (format === "prometheus" && query === undefined) {
-      return respond(request, 200, toPrometheusText(node), headers("prometheus", undefined));
+      return exposition(request, node, undefined);
     }
     const full = snapshotNode(node);
     const snapshot: Snapshot | undefined = query === undefined ? full : filterSnapshot(full, query);
@@ -335,12 +349,7 @@ export function statsHandler(options: StatsHandlerOptions = {}): StatsHandler {
           headers("json", undefined),
         );
       case "prometheus":
-        return respond(
-          request,
-          200,
-          toPrometheusText(node, snapshot ?? {}),
-          headers("prometheus", undefined),
-        );
+        return exposition(request, node, snapshot ?? {});
       case "html": {
         const nonce = makeNonce();
         const refreshText = url.searchParams.get("refresh");

@@ -27,6 +27,8 @@
 import { ownSnapshotValue, type Snapshot, type SnapshotValue } from "../src/stat.ts";
 import { isErrorMarker, type StatNode } from "../src/tree.ts";
 import { escapeHtml, formatNumber } from "./_format.ts";
+import { VIEWER_FORMATS } from "./_viewer_formats.ts";
+import { joinPath } from "../src/path.ts";
 
 /** What {@linkcode renderPage} needs. */
 export interface PageOptions {
@@ -252,10 +254,6 @@ export function pageHref(prefix: string, path: string): string {
   return prefix + path.slice(1).split("/").map(encodeURIComponent).join("/") + "/";
 }
 
-function joinPath(path: string, name: string): string {
-  return path === "/" ? `/${name}` : `${path}/${name}`;
-}
-
 function leaf(value: SnapshotValue, attributes: string): string {
   if (typeof value === "number") {
     return `<td class="n"${attributes} data-value="${value}" title="${value}">${
@@ -327,7 +325,7 @@ function breadcrumbs(prefix: string, node: StatNode): string {
 }
 
 function formatLinks(query: string): string {
-  return ["json", "prettyjson", "prometheus"].map((format) => {
+  return VIEWER_FORMATS.filter((format) => format !== "html").map((format) => {
     const params = new URLSearchParams({ format });
     if (query !== "") params.set("query", query);
     return `<a href="?${escapeHtml(params.toString())}">${format}</a>`;

@@ -1,14 +1,17 @@
 /**
  * The scales stats viewer over HTTP: the stat tree as an HTML page, JSON
- * and Prometheus text.
+ * and the Prometheus formats (text, OpenMetrics, protobuf).
  *
  * - {@linkcode statsHandler} is a plain `(request: Request) => Response` to
  *   mount in your own server (`Deno.serve`, Hono, oak).
  * - {@linkcode serveInBackground} serves it on its own port (loopback by
  *   default; pass `authorize` such as {@linkcode bearerToken} before binding
  *   beyond it).
- * - {@linkcode toPrometheusText} renders any subtree in the Prometheus text
- *   exposition format 0.0.4.
+ * - `/metrics` answers Prometheus in the format its `Accept` header asks for
+ *   ({@linkcode negotiateExposition}): {@linkcode toPrometheusProtobuf} with
+ *   distributions as native histograms, {@linkcode toOpenMetricsText}, or
+ *   {@linkcode toPrometheusText} (the text format 0.0.4, the default). Each
+ *   renders any subtree, from the exposition model (`metricFamilies`).
  *
  * @example Serve the viewer beside your application
  * ```ts
@@ -34,6 +37,7 @@ export {
   type StatsHandlerOptions,
   type ViewerFormat,
 } from "./handler.ts";
+export { VIEWER_FORMATS } from "./_viewer_formats.ts";
 export { groupStatsHandler } from "./group_handler.ts";
 export type { GroupViews } from "../src/_group_registry.ts";
 export {
@@ -42,7 +46,12 @@ export {
   type ServeOptions,
   type StatsServer,
 } from "./serve.ts";
-export { PROMETHEUS_CONTENT_TYPE, sanitizeMetricName, toPrometheusText } from "./prometheus.ts";
+export {
+  formatPrometheusText,
+  PROMETHEUS_CONTENT_TYPE,
+  sanitizeMetricName,
+  toPrometheusText,
+} from "./prometheus.ts";
 export {
   filterSnapshot,
   parseQuery,
@@ -54,3 +63,19 @@ export {
 export type { Aggregator, Snapshot, SnapshotValue, StatCell, StatKind } from "../src/stat.ts";
 export type { StatNode } from "../src/tree.ts";
 export { type NodeRequestLike, type NodeResponseLike, toNodeListener } from "./node_listener.ts";
+export {
+  formatOpenMetricsText,
+  OPENMETRICS_CONTENT_TYPE,
+  toOpenMetricsText,
+} from "./openmetrics.ts";
+export {
+  formatPrometheusProtobuf,
+  PROMETHEUS_PROTOBUF_CONTENT_TYPE,
+  toPrometheusProtobuf,
+} from "./prometheus_protobuf.ts";
+export {
+  type Exposition,
+  type ExpositionFormat,
+  negotiateExposition,
+  renderExposition,
+} from "./exposition.ts";

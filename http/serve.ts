@@ -1,20 +1,19 @@
 /**
  * {@linkcode serveInBackground}: the stats viewer on its own port, beside
- * the application. On Deno it uses `Deno.serve`, on Node `node:http`; each
- * runtime loads only its own listener.
+ * the application, through the runtime adapter's `listen` (`Deno.serve` on
+ * Deno, `Bun.serve` on Bun, `node:http` on Node).
  *
  * @module
  */
 
 import { groupOf } from "../src/_group_registry.ts";
-import { unrefTimer } from "../src/_unref_timer.ts";
 import { log } from "../src/log.ts";
 import { defaultTree } from "../src/tree.ts";
+import { type Listener, type ListenAddr, runtime, unrefInterval } from "../runtime/mod.ts";
 import { groupStatsHandler } from "./group_handler.ts";
-import { isAddrInUse, type Listen, type ListenAddr, type Listener } from "./_listen.ts";
 import { statsHandler, type StatsHandlerOptions } from "./handler.ts";
 
-export type { ListenAddr } from "./_listen.ts";
+export type { ListenAddr } from "../runtime/mod.ts";
 
 /** Options of {@linkcode serveInBackground}: the handler's, and where to listen. */
 export interface ServeOptions extends StatsHandlerOptions {
@@ -40,12 +39,10 @@ export interface StatsServer extends AsyncDisposable {
   shutdown(): Promise<void>;
 }
 
-let listenImplementation: Promise<Listen> | undefined;
-
-function loadListen(): Promise<Listen> {
-  return listenImplementation ??= typeof (globalThis as { Deno?: unknown }).Deno === "object"
-    ? import("./_listen_deno.ts").then((m) => m.listen)
-    : import("./_listen_node.ts").then((m) => m.listen);
+/** Whether an error from a runtime's listen means the address is taken. */
+function isAddrInUse(error: unknown): boolean {
+  return typeof error === "object" && error !== null &&
+    (error as { code?: unknown }).code === "EADDRINUSE";
 }
 
 const LOOPBACK = new Set(["127.0.0.1", "localhost", "::1", "[::1]"]);
@@ -86,13 +83,12 @@ export async function serveInBackground(
   }
   const group = groupOf(options.tree ?? defaultTree);
   const handler = group === undefined ? statsHandler(options) : groupStatsHandler(group, options);
-  const listen = await loadListen();
   let listener: Listener;
   try {
-    listener = await listen({ hostname, port, handler });
+    listener = await runtime().listen({ hostname, port, handler });
   } catch (error) {
     if (isAddrInUse(error) && group !== undefined && port !== 0) {
-      listener = standBy(() => listen({ hostname, port, handler }), hostname, port);
+      listener = standBy(() => runtime().listen({ hostname, port, handler }), hostname, port);
     } else if (isAddrInUse(error)) {
       throw new Error(
         `cannot serve stats on ${hostname}:${port}: port ${port} is already in use; pick another port, or 0 for a free one`,
@@ -103,9 +99,7 @@ export async function serveInBackground(
         `cannot serve stats on ${hostname}:${port}: ${
           error instanceof Error ? error.message : String(error)
         }`,
-        {
-          cause: error,
-        },
+        { cause: error },
       );
     }
   }
@@ -140,7 +134,7 @@ function standBy(take: () => Promise<Listener>, hostname: string, port: number):
   let stopped = false;
   let stop!: () => void;
   const finished = new Promise<void>((resolve) => stop = resolve);
-  const timer = setInterval(() => {
+  const timer = unrefInterval(() => {
     if (current !== undefined || stopped) return;
     take().then((listener) => {
       if (stopped) return listener.shutdown();
@@ -151,7 +145,6 @@ function standBy(take: () => Promise<Listener>, hostname: string, port: number):
       if (!isAddrInUse(error)) log(`stats viewer: cannot take over ${hostname}:${port}`, error);
     });
   }, 2000);
-  unrefTimer(timer);
   return {
     addr: { hostname, port },
     finished,

@@ -64,13 +64,20 @@ export function entryPoints(config: DenoJson): EntryPoint[] {
 }
 
 /**
- * The files tsc compiles: the entry points, and every module in their folders
- * and in `src/`, so that the package mirrors the source tree and a test that
- * imports an internal module by path finds its built counterpart.
+ * The files tsc compiles: the entry points, and every module in their folders,
+ * in `src/`, in `push/` (the push pipeline) and in `runtime/` (the runtime
+ * adapters), neither an entry point of its own, so that the package mirrors
+ * the source tree and a test that imports an internal module by path finds
+ * its built counterpart.
  */
 export function sourceFiles(entries: EntryPoint[], root: string = ROOT): string[] {
   const files = new Set(entries.map((e) => posix.normalize(e.source)));
-  const dirs = new Set(["src", ...entries.map((e) => posix.dirname(posix.normalize(e.source)))]);
+  const dirs = new Set([
+    "src",
+    "push",
+    "runtime",
+    ...entries.map((e) => posix.dirname(posix.normalize(e.source))),
+  ]);
   dirs.delete(".");
   for (const dir of dirs) {
     if (!existsSync(join(root, dir))) continue;
@@ -105,9 +112,18 @@ export function npmPackageJson(config: DenoJson, entries: EntryPoint[]): Record<
     version: config.version,
     description: config.description ??
       "An in-process stat tree for servers: counters, gauges, timers and meters, " +
-        "browsable over HTTP and pushed to Graphite.",
+        "browsable over HTTP and pushed to Graphite or OpenTelemetry (OTLP).",
     license: config.license ?? "Apache-2.0",
-    keywords: ["metrics", "stats", "graphite", "monitoring", "deno", "node"],
+    keywords: [
+      "metrics",
+      "stats",
+      "graphite",
+      "opentelemetry",
+      "otlp",
+      "monitoring",
+      "deno",
+      "node",
+    ],
     type: "module",
     main: compiled(entries.find((e) => e.key === ".")?.source ?? entries[0].source, ".js"),
     types: compiled(entries.find((e) => e.key === ".")?.source ?? entries[0].source, ".d.ts"),

@@ -35,7 +35,8 @@ import { basename, dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { runTsc, TSC_OPTIONS } from "./build_npm.ts";
 
-const ROOT = join(dirname(fileURLToPath(import.meta.url)), "..");
+/** The repository root. */
+export const ROOT: string = join(dirname(fileURLToPath(import.meta.url)), "..");
 const NPM = join(ROOT, "npm");
 
 /**
@@ -53,11 +54,15 @@ export const DENO_ONLY: Record<string, string> = {
   "workers_prometheus_test.ts": "runs `deno serve --parallel`",
 };
 
-/** Why `name` (a test file in `dir`) cannot run under Node, or `undefined`. */
-function denoOnly(dir: string, name: string): string | undefined {
-  if (name in DENO_ONLY) return DENO_ONLY[name];
+/**
+ * Why `name` (a test file in `dir`) cannot run, from `skip` (test files and
+ * helpers with the reason), or `undefined`. A test file that imports a listed
+ * helper is left out too.
+ */
+function skipReason(dir: string, name: string, skip: Record<string, string>): string | undefined {
+  if (name in skip) return skip[name];
   const text = readFileSync(join(dir, name), "utf8");
-  for (const [helper, reason] of Object.entries(DENO_ONLY)) {
+  for (const [helper, reason] of Object.entries(skip)) {
     if (!helper.endsWith("_test.ts") && text.includes(`"./${helper}"`)) {
       return `imports ./${helper}, which ${reason}`;
     }
@@ -65,7 +70,7 @@ function denoOnly(dir: string, name: string): string | undefined {
   return undefined;
 }
 
-function stage(dir: string): string[] {
+function stage(dir: string, tool: string, skip: Record<string, string>): string[] {
   writeFileSync(
     join(dir, "package.json"),
     JSON.stringify({ name: "scales-node-tests", private: true, type: "module" }, null, 2) + "\n",
@@ -97,9 +102,9 @@ function stage(dir: string): string[] {
   const files: string[] = [];
   for (const name of readdirSync(join(dir, "tests")).sort()) {
     if (!name.endsWith("_test.ts")) continue;
-    const reason = denoOnly(join(dir, "tests"), name);
+    const reason = skipReason(join(dir, "tests"), name, skip);
     if (reason !== undefined) {
-      console.log(`node_tests: skipping ${name}: ${reason}`);
+      console.log(`${tool}: skipping ${name}: ${reason}`);
       rmSync(join(dir, "tests", name));
       continue;
     }
@@ -112,23 +117,33 @@ function stage(dir: string): string[] {
   return files;
 }
 
-/** Stages, compiles and runs the suite; returns node's exit code. */
-export function main(): number {
+/**
+ * Stages `tests/` against `npm/` (leaving out the files `skip` lists),
+ * compiles them with tsc, and calls `run` with the compiled test files (in
+ * the staging directory). Returns `run`'s exit code, or 1 when the tests do
+ * not type-check (they still run, so one file's error hides no results).
+ * `tool` prefixes the messages.
+ */
+export function runStagedTests(
+  tool: string,
+  skip: Record<string, string>,
+  run: (files: string[]) => number,
+): number {
   if (!existsSync(join(NPM, "package.json"))) {
-    console.error("node_tests: npm/ is not built: run `deno task build:npm` first");
+    console.error(`${tool}: npm/ is not built: run \`deno task build:npm\` first`);
     return 1;
   }
   const keep = process.argv.includes("--keep");
-  const dir = mkdtempSync(join(tmpdir(), "scales-node-tests-"));
+  const dir = mkdtempSync(join(tmpdir(), `scales-${tool.replace(/_/g, "-")}-`));
   let status = 1;
   try {
-    const files = stage(dir);
+    const files = stage(dir, tool, skip);
     if (files.length === 0) {
-      console.error("node_tests: no test files to run");
+      console.error(`${tool}: no test files to run`);
       return 1;
     }
-    // Type errors fail the run, but tsc still emits and node still runs every
-    // file, so one file's error does not hide the others' results.
+    // Type errors fail the run, but tsc still emits and the runner still runs
+    // every file, so one file's error does not hide the others' results.
     const options = TSC_OPTIONS
       .filter((o) => !["--declaration", "--inlineSources", "--noEmitOnError"].includes(o))
       .map((o) => o === "--sourceMap" ? "--inlineSourceMap" : o);
@@ -148,28 +163,34 @@ export function main(): number {
     } catch (error) {
       typeErrors = true;
       console.error(
-        `node_tests: the tests do not type-check against npm/ (${error}); running them anyway`,
+        `${tool}: the tests do not type-check against npm/ (${error}); running them anyway`,
       );
     }
-    const js = files.map((f) => join(dir, f.replace(/\.ts$/, ".js")));
+    status = run(files.map((f) => join(dir, f.replace(/\.ts$/, ".js"))));
+    if (typeErrors) {
+      console.error(
+        `${tool}: FAILED: type errors above (a test using Deno.* belongs in DENO_ONLY)`,
+      );
+      status ||= 1;
+    }
+    return status;
+  } finally {
+    if (keep || status !== 0) console.log(`${tool}: staging directory kept at ${dir}`);
+    else rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+/** Stages, compiles and runs the suite under `node --test`; returns node's exit code. */
+export function main(): number {
+  return runStagedTests("node_tests", DENO_ONLY, (js) => {
     const result = spawnSync(
       "node",
       ["--expose-gc", "--enable-source-maps", "--test", "--test-reporter=tap", ...js],
       { cwd: ROOT, stdio: "inherit", env: { ...process.env, SCALES_NODE_TESTS: "1" } },
     );
     if (result.error) throw result.error;
-    status = result.status ?? 1;
-    if (typeErrors) {
-      console.error(
-        "node_tests: FAILED: type errors above (a test using Deno.* belongs in DENO_ONLY)",
-      );
-      status ||= 1;
-    }
-    return status;
-  } finally {
-    if (keep || status !== 0) console.log(`node_tests: staging directory kept at ${dir}`);
-    else rmSync(dir, { recursive: true, force: true });
-  }
+    return result.status ?? 1;
+  });
 }
 
 if (import.meta.main) {

@@ -1,10 +1,12 @@
 /**
- * The viewer demo: a small simulated server whose stats change all the
- * time, with the runtime stats on (`/process`), served by the stats viewer.
+ * The viewer demo: a small web app on `Deno.serve`, its request metrics
+ * recorded by `instrument` (`/http/server`), driven by a built-in client
+ * whose requests change the stats all the time, beside other simulated
+ * stats and the runtime stats (`/process`), served by the stats viewer.
  * Open the printed URL: auto-refresh is on, so sparklines and charts fill in.
  *
  * ```sh
- * deno task serve-stats            # http://127.0.0.1:8765/status/
+ * deno task serve-stats            # viewer on http://127.0.0.1:8765/status/, the app on 8766
  * deno task serve-stats --port 9000
  * ```
  *
@@ -21,17 +23,13 @@ import {
   IntDictStat,
   IntDictSumAggregationStat,
   IntStat,
-  MeterDictStat,
-  MeterStat,
-  NamedPmfDictStat,
-  PmfStat,
   setCollapsed,
   Stat,
   StateTimeStat,
-  StringDictStat,
   SumAggregationStat,
 } from "@scales/core";
 import { serveInBackground } from "@scales/core/http";
+import { instrument } from "@scales/core/instrument";
 
 function parsePort(args: readonly string[]): number {
   const index = args.findIndex((arg) => arg === "--port" || arg.startsWith("--port="));
@@ -45,20 +43,10 @@ function parsePort(args: readonly string[]): number {
   return port;
 }
 
-const PATHS = ["/", "/login", "/search", "/api/items", "/api/cart", "/static/app.js"];
-
-const SERVER = collection(
+collection(
   "/server",
   Stat("started", new Date().toISOString()),
   Stat("uptimeSeconds", () => Math.round(performance.now() / 1000)),
-  IntStat("requests"),
-  IntStat("errors"),
-  PmfStat("latency"),
-  MeterStat("hits"),
-  IntDictStat("byPath"),
-  StringDictStat("lastStatusByPath"),
-  NamedPmfDictStat("latencyByPath"),
-  MeterDictStat("hitsByPath"),
   Stat("broken", (): number => {
     throw new Error("this gauge always fails, to show the error marker");
   }),
@@ -111,35 +99,88 @@ const processor = new Processor(4);
 
 collectRuntimeStats();
 
-/** A request with a log-normal latency around 20 ms. */
-function simulateRequest(): void {
-  const path = PATHS[Math.floor(Math.random() * PATHS.length)];
-  const ms = Math.exp(
-    Math.log(20) + 0.6 * (Math.random() + Math.random() + Math.random() - 1.5) * 2,
-  );
-  const failed = Math.random() < 0.03;
-  SERVER.requests += 1;
-  if (failed) SERVER.errors += 1;
-  SERVER.latency.add(ms);
-  SERVER.hits.mark();
-  SERVER.byPath.inc(path);
-  SERVER.lastStatusByPath[path] = failed ? "500" : "200";
-  SERVER.latencyByPath[path].add(ms);
-  SERVER.hitsByPath[path].mark();
-  if (Math.random() < 0.8) CACHE.hits += 1;
-  else CACHE.misses += 1;
-  CACHE.size = CACHE.hits % 1000;
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** A log-normal latency around `median` ms. */
+function latency(median: number): number {
+  return Math.exp(Math.log(median) + 1.2 * (Math.random() + Math.random() + Math.random() - 1.5));
+}
+
+/** The demo app: a few routes, timed by `instrument` (no timing code in the handlers). */
+const app = instrument(async (request: Request): Promise<Response> => {
+  const { pathname } = new URL(request.url);
+  if (pathname === "/") return new Response("home");
+  if (pathname === "/login" && request.method === "POST") {
+    await sleep(latency(40));
+    return Math.random() < 0.2
+      ? new Response("wrong password", { status: 401 })
+      : new Response("welcome");
+  }
+  if (pathname.startsWith("/api/items/")) {
+    await sleep(latency(15));
+    if (Math.random() < 0.03) throw new Error("item store unavailable");
+    return Response.json({ id: pathname.slice("/api/items/".length) });
+  }
+  if (pathname === "/events") {
+    await sleep(latency(5));
+    return new Response(
+      new ReadableStream({
+        async pull(controller) {
+          await sleep(latency(30));
+          controller.enqueue(new TextEncoder().encode("data: tick\n\n"));
+          controller.close();
+        },
+      }),
+    );
+  }
+  return new Response("not found", { status: 404 });
+}, {
+  routes: ["/", "/login", "/api/items/:id", "/events"].map((pathname) =>
+    new URLPattern({ pathname })
+  ),
+});
+
+const viewerPort = parsePort(Deno.args);
+const appServer = Deno.serve({
+  port: viewerPort === 0 ? 0 : viewerPort + 1,
+  hostname: "127.0.0.1",
+  onListen: () => {},
+  onError: () => new Response("internal error", { status: 500 }),
+}, app);
+const appUrl = `http://127.0.0.1:${appServer.addr.port}`;
+
+/** The built-in client: a few requests every 100 ms, to random paths (item ids are raw). */
+async function client(): Promise<void> {
+  const n = 3 + Math.floor(Math.random() * 8);
+  const requests: Promise<unknown>[] = [];
+  for (let i = 0; i < n; i++) {
+    const pick = Math.random();
+    const request = pick < 0.5
+      ? fetch(`${appUrl}/api/items/${Math.floor(Math.random() * 100_000)}`)
+      : pick < 0.7
+      ? fetch(`${appUrl}/login`, { method: "POST", body: "user=demo" })
+      : pick < 0.85
+      ? fetch(`${appUrl}/`)
+      : pick < 0.95
+      ? fetch(`${appUrl}/events`)
+      : fetch(`${appUrl}/wp-admin/${Math.floor(Math.random() * 1000)}.php`);
+    requests.push(request.then((r) => r.arrayBuffer()).catch(() => {}));
+    if (Math.random() < 0.8) CACHE.hits += 1;
+    else CACHE.misses += 1;
+    CACHE.size = CACHE.hits % 1000;
+  }
+  await Promise.all(requests);
 }
 
 setInterval(() => {
-  const n = 5 + Math.floor(Math.random() * 20);
-  for (let i = 0; i < n; i++) simulateRequest();
+  void client();
   for (const worker of processor.workers) worker.step();
 }, 100);
 
-const server = await serveInBackground(parsePort(Deno.args), { serverName: "demo server" });
-console.log(`stats viewer: ${server.url}?refresh=2`);
+const server = await serveInBackground(viewerPort, { serverName: "demo server" });
+console.log(`stats viewer: ${server.url}http/server/?refresh=2`);
+console.log(`the app:      ${appUrl}/`);
 console.log(`prometheus:   http://127.0.0.1:${server.addr.port}/metrics`);
 Deno.addSignalListener("SIGINT", () => {
-  server.shutdown().finally(() => Deno.exit(0));
+  Promise.all([server.shutdown(), appServer.shutdown()]).finally(() => Deno.exit(0));
 });

@@ -13,7 +13,7 @@
 export type Counts = Uint8Array | Uint16Array | Uint32Array | Float64Array;
 
 /** Buckets added beyond what is needed when a store grows, so growth is rare. */
-const GROW_SLACK = 32;
+const GROW_SLACK = 16;
 const EMPTY = new Uint8Array(0);
 
 /** The narrowest counter array of `length` that holds `count`, never narrower than `than`. */

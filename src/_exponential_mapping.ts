@@ -13,9 +13,11 @@
  * of `2^(s+1)` equal bins of the octave. A bin is narrower than any bucket
  * (`2^-(s+1)` against more than `ln 2 / 2^s`), so it holds at most one
  * boundary: `j` is the bin's `first` entry, plus one when the mantissa lies
- * above the bin's `bound` (the largest mantissa at or below that boundary,
+ * above the bin's bound (the largest mantissa at or below that boundary,
  * computed exactly with BigInt arithmetic when the table is built). One table
- * lookup and one comparison, exact for every double.
+ * lookup and one comparison, exact for every double. The comparison is on the
+ * top 20 mantissa bits, as the sign of an integer subtraction (no branch to
+ * mispredict); only when those bits equal the bound's do the low 32 decide.
  *
  * @module
  */
@@ -33,21 +35,26 @@ export interface MappingTables {
   readonly binShift: number;
   /** Mask of the bin number, `2^(scale+1) - 1`. */
   readonly binMask: number;
-  /** Per bin: the in-octave bucket of a mantissa at or below `bound`. */
-  readonly first: Int32Array;
-  /** Per bin: the mantissa (0 to 2^52) of its boundary, or `Infinity` if it has none. */
-  readonly bound: Float64Array;
+  /**
+   * Per bin `t`, two entries (one array, one bounds check on the hot path):
+   * at `2t` the in-octave bucket of a mantissa at or below the bin's bound;
+   * at `2t + 1` the top 20 bits of that bound's mantissa, or `2^20` (above
+   * any) if the bin has no boundary.
+   */
+  readonly bins: Int32Array;
+  /** Per bin: the low 32 bits of its bound's mantissa. */
+  readonly boundLow: Uint32Array;
 }
 
-/** A shared 8-byte view: write a double, read its two 32-bit words. */
-export const FLOAT_VIEW: Float64Array = new Float64Array(1);
-/** The same 8 bytes as two words. */
-export const WORD_VIEW: Uint32Array = new Uint32Array(FLOAT_VIEW.buffer);
+// An 8-byte view: write a double, read its two 32-bit words (the sketch's
+// hot path keeps its own copy, module-local constants being cheaper to reach).
+const FLOAT_VIEW = new Float64Array(1);
+const WORD_VIEW = new Uint32Array(FLOAT_VIEW.buffer);
 FLOAT_VIEW[0] = 1;
-/** Which word of {@linkcode WORD_VIEW} holds the sign, exponent and top mantissa bits. */
-export const HIGH_WORD: number = WORD_VIEW[1] === 0x3ff00000 ? 1 : 0;
+/** Which word of `WORD_VIEW` holds the sign, exponent and top mantissa bits. */
+const HIGH_WORD = WORD_VIEW[1] === 0x3ff00000 ? 1 : 0;
 /** Which word holds the low 32 mantissa bits. */
-export const LOW_WORD: number = 1 - HIGH_WORD;
+const LOW_WORD = 1 - HIGH_WORD;
 
 const TWO_52 = 2 ** 52;
 const cache: MappingTables[] = [];
@@ -73,20 +80,28 @@ export function mappingTables(scale: number): MappingTables {
   const buckets = 2 ** scale;
   const bins = 2 * buckets;
   const binWidth = TWO_52 / bins;
-  const first = new Int32Array(bins);
-  const bound = new Float64Array(bins).fill(Infinity);
+  const packed = new Int32Array(2 * bins);
+  const boundLow = new Uint32Array(bins);
   const boundaries = Array.from({ length: buckets }, (_, k) => boundaryMantissa(k, scale));
   let below = 0; // boundaries with a mantissa below the current bin's left edge
   for (let t = 0; t < bins; t++) {
     while (below < buckets && boundaries[below]! < t * binWidth) below++;
-    first[t] = below - 1;
+    packed[2 * t] = below - 1;
+    packed[2 * t + 1] = 0x100000;
   }
   for (let k = 0; k < buckets; k++) {
     const t = Math.floor(boundaries[k]! / binWidth);
-    first[t] = k - 1;
-    bound[t] = boundaries[k]!;
+    packed[2 * t] = k - 1;
+    packed[2 * t + 1] = Math.floor(boundaries[k]! / 2 ** 32);
+    boundLow[t] = boundaries[k]! % 2 ** 32;
   }
-  const tables = { scale, binShift: 20 - (scale + 1), binMask: bins - 1, first, bound };
+  const tables = {
+    scale,
+    binShift: 20 - (scale + 1),
+    binMask: bins - 1,
+    bins: packed,
+    boundLow,
+  };
   cache[scale] = tables;
   return tables;
 }
@@ -100,9 +115,11 @@ export function bucketIndex(tables: MappingTables, value: number): number {
   const high = WORD_VIEW[HIGH_WORD]!;
   const exponent = ((high >>> 20) & 0x7ff) - 1023;
   const bin = (high >>> tables.binShift) & tables.binMask;
-  const mantissa = (high & 0xfffff) * 4294967296 + WORD_VIEW[LOW_WORD]!;
-  return (exponent << tables.scale) + tables.first[bin]! +
-    (mantissa > tables.bound[bin]! ? 1 : 0);
+  const top = high & 0xfffff;
+  const boundHigh = tables.bins[2 * bin + 1]!;
+  let above = (boundHigh - top) >>> 31;
+  if (top === boundHigh) above = WORD_VIEW[LOW_WORD]! > tables.boundLow[bin]! ? 1 : 0;
+  return (exponent << tables.scale) + tables.bins[2 * bin]! + above;
 }
 
 /** The upper edge of bucket `index` at `scale`: `2^((index + 1) / 2^scale)`. */

@@ -12,7 +12,7 @@
  * @module
  */
 
-import { unrefTimer } from "./_unref_timer.ts";
+import { unrefInterval } from "../runtime/mod.ts";
 import { onReset } from "./tree.ts";
 
 /** How often the coarse clock advances, in milliseconds. */
@@ -37,8 +37,7 @@ function advance(): void {
 export function startCoarseClock(): number {
   if (timer === undefined) {
     advance();
-    timer = setInterval(advance, COARSE_INTERVAL_MS);
-    unrefTimer(timer);
+    timer = unrefInterval(advance, COARSE_INTERVAL_MS);
   }
   return coarse.ms;
 }

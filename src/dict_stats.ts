@@ -76,9 +76,13 @@ export type IntDict = Record<string, number> & IntDictMethods;
 /** What a `StringDictStat` property reads as: strings by key, `""` for unseen keys. */
 export type StringDict = Record<string, string>;
 
-/** The validated key cap of a dict stat's options. */
-export function checkMaxKeys(name: string, options: DictStatOptions | undefined): number {
-  const maxKeys = options?.maxKeys ?? DEFAULT_MAX_KEYS;
+/** The validated key cap of a dict stat's options (`fallback` when they set none). */
+export function checkMaxKeys(
+  name: string,
+  options: DictStatOptions | undefined,
+  fallback: number = DEFAULT_MAX_KEYS,
+): number {
+  const maxKeys = options?.maxKeys ?? fallback;
   if (!Number.isInteger(maxKeys) || maxKeys < 1) {
     throw new TypeError(
       `dict stat ${JSON.stringify(name)}: maxKeys must be a positive integer, got ${

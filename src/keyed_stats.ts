@@ -7,6 +7,7 @@
  */
 
 import { checkMaxKeys, type DictStatOptions, OVERFLOW_KEY, warnKeyCap } from "./dict_stats.ts";
+import type { ExponentialHistogramData } from "./exponential_histogram.ts";
 import { describeValue } from "./log.ts";
 import { Meter } from "./meter.ts";
 import { joinPath } from "./path.ts";
@@ -104,6 +105,13 @@ class KeyedCell<T extends Pmf | Meter> implements StatCell<Record<string, T>> {
     );
   }
 
+  /** The all-time buckets of the distribution under `key` (none for meters). */
+  histogram(labelValues?: readonly string[]): ExponentialHistogramData | undefined {
+    const key = labelValues?.[0];
+    const item = key === undefined ? undefined : this.entries.get(key);
+    return item instanceof Pmf ? item.exponentialHistogram() : undefined;
+  }
+
   snapshot(): SnapshotValue {
     const out: Record<string, SnapshotValue> = {};
     for (const [key, item] of this.entries) setSnapshotKey(out, key, { ...item.snapshot() });
@@ -112,9 +120,18 @@ class KeyedCell<T extends Pmf | Meter> implements StatCell<Record<string, T>> {
 }
 
 /**
+ * The default cap on distinct keys of a {@linkcode NamedPmfDictStat}: 1,000,
+ * lower than other dicts' because a busy distribution holds about 15 KB (a
+ * counter one byte per bucket when quiet), so 1,000 busy keys plus the
+ * overflow key hold about 15 MB.
+ */
+export const DEFAULT_PMF_DICT_MAX_KEYS = 1_000;
+
+/**
  * A `Pmf` per key, made on first use: `STATS.byEndpoint["/login"].add(ms)`,
  * `STATS.byEndpoint[path].time()`, or `STATS.byEndpoint["/login"] = ms`.
- * At most `maxKeys` keys (default 10,000); later new keys share `"(other)"`.
+ * At most `maxKeys` keys (default 1,000, {@linkcode DEFAULT_PMF_DICT_MAX_KEYS});
+ * later new keys share `"(other)"`, and one warning is logged.
  *
  * @example
  * ```ts
@@ -132,7 +149,7 @@ export function NamedPmfDictStat<N extends string>(
   name: N,
   options: DictStatOptions & PmfOptions = {},
 ): StatSpec<N, PmfDict> {
-  const maxKeys = checkMaxKeys(name, options);
+  const maxKeys = checkMaxKeys(name, options, DEFAULT_PMF_DICT_MAX_KEYS);
   new Pmf(options, `NamedPmfDictStat ${JSON.stringify(name)}`);
   return statSpec("NamedPmfDictStat", "pmfDict", name, (context) =>
     new KeyedCell<Pmf>(

@@ -37,6 +37,28 @@ export interface MeterSnapshot {
   readonly unit: "per second";
 }
 
+/** The {@linkcode MeterSnapshot} fields that hold rates. */
+export type RateField = "m1" | "m5" | "m15" | "mean";
+
+/**
+ * The rates a meter's snapshot shows, in order: the
+ * {@linkcode MeterSnapshot} field and the averaging window it covers
+ * (`"mean"` is all-time). Every exporter takes the field names from here.
+ *
+ * @example
+ * ```ts
+ * import { RATES } from "@scales/core";
+ * import assert from "node:assert/strict";
+ * assert.deepEqual(RATES.map((r) => r.window), ["1m", "5m", "15m", "mean"]);
+ * ```
+ */
+export const RATES: ReadonlyArray<{ readonly field: RateField; readonly window: string }> = [
+  { field: "m1", window: "1m" },
+  { field: "m5", window: "5m" },
+  { field: "m15", window: "15m" },
+  { field: "mean", window: "mean" },
+];
+
 /**
  * A rate meter. Mark events with `mark()`; the moving averages tick every
  * 5 seconds like the classic (Dropwizard) algorithm, but lazily: a meter has

@@ -6,7 +6,7 @@
  * @module
  */
 
-import { QuantileSketch } from "./_sketch.ts";
+import { DEFAULT_MAX_BUCKETS, QuantileSketch } from "./_sketch.ts";
 import { AggregationCell } from "./aggregation.ts";
 import { coarse, now, startCoarseClock } from "./clock.ts";
 import type { ExponentialHistogramData } from "./exponential_histogram.ts";
@@ -61,9 +61,49 @@ export interface PmfOptions {
   readonly windowMs?: number;
   /** Sub-sketches in the window (default 5, at least 1). */
   readonly slots?: number;
+  /**
+   * The most buckets each sketch keeps per sign (default 4,096, at least
+   * 128): the memory ceiling. 4,096 buckets cover 64 octaves at 0.54%;
+   * values spanning more than `maxBuckets / 64` octaves halve the resolution
+   * (exactly) until they fit. A distribution holds at most
+   * `(slots + 1) * 2 * maxBuckets` counters of up to 8 bytes.
+   */
+  readonly maxBuckets?: number;
 }
 
-const QUANTILES = [0.5, 0.75, 0.95, 0.98, 0.99, 0.999] as const;
+/**
+ * The percentiles a distribution's snapshot shows, in order: the
+ * {@linkcode PmfSnapshot} field and its quantile. Every exporter takes the
+ * field names from here.
+ *
+ * @example
+ * ```ts
+ * import { PERCENTILES } from "@scales/core";
+ * import assert from "node:assert/strict";
+ * assert.deepEqual(PERCENTILES.find((p) => p.quantile === 0.99)?.field, "99percentile");
+ * ```
+ */
+export const PERCENTILES: ReadonlyArray<
+  { readonly field: PercentileField; readonly quantile: number }
+> = [
+  { field: "median", quantile: 0.5 },
+  { field: "75percentile", quantile: 0.75 },
+  { field: "95percentile", quantile: 0.95 },
+  { field: "98percentile", quantile: 0.98 },
+  { field: "99percentile", quantile: 0.99 },
+  { field: "999percentile", quantile: 0.999 },
+];
+
+/** The {@linkcode PmfSnapshot} fields that hold percentiles. */
+export type PercentileField =
+  | "median"
+  | "75percentile"
+  | "95percentile"
+  | "98percentile"
+  | "99percentile"
+  | "999percentile";
+
+const QUANTILES = PERCENTILES.map((p) => p.quantile);
 
 function emptySnapshot(count: number, sum: number): PmfSnapshot {
   return {
@@ -188,7 +228,7 @@ export class Pmf {
   #slot = 0;
   #generation = -1;
   /** Every sample of the slots that have left the window. */
-  readonly #retired = new QuantileSketch();
+  readonly #retired: QuantileSketch;
   #p99 = Infinity;
   #p99Generation = -1;
 
@@ -206,9 +246,16 @@ export class Pmf {
         `${where}: slots must be a positive integer, got ${describeValue(slots)}`,
       );
     }
+    const maxBuckets = options.maxBuckets ?? DEFAULT_MAX_BUCKETS;
+    if (!Number.isInteger(maxBuckets) || maxBuckets < 128) {
+      throw new TypeError(
+        `${where}: maxBuckets must be an integer of at least 128, got ${describeValue(maxBuckets)}`,
+      );
+    }
     this.#where = where;
     this.#slotMs = windowMs / slots;
-    this.#slots = Array.from({ length: slots }, () => new QuantileSketch());
+    this.#slots = Array.from({ length: slots }, () => new QuantileSketch({ maxBuckets }));
+    this.#retired = new QuantileSketch({ maxBuckets });
     this.#current = this.#slots[0]!;
     this.#start = startCoarseClock();
   }
@@ -229,8 +276,8 @@ export class Pmf {
    */
   add(value: number): void {
     if (this.#generation !== coarse.generation) this.#rotate(coarse.ms);
-    if (typeof value !== "number" || value - value !== 0) this.#reject(value); // NaN, ±Infinity
-    this.#current.add(value);
+    // The sketch refuses NaN and ±Infinity on its slow path, so the check is free.
+    if (typeof value !== "number" || !this.#current.add(value)) this.#reject(value);
   }
 
   #reject(value: unknown): never {
@@ -317,7 +364,7 @@ export class Pmf {
    * ```
    */
   exponentialHistogram(): ExponentialHistogramData {
-    const all = new QuantileSketch();
+    const all = new QuantileSketch({ maxBuckets: this.#retired.maxBuckets });
     mergeAllTime(this, all);
     return all.exponentialHistogram();
   }
@@ -334,7 +381,7 @@ export class Pmf {
 
   static {
     windowOf = (pmf) => {
-      const merged = new QuantileSketch();
+      const merged = new QuantileSketch({ maxBuckets: pmf.#retired.maxBuckets });
       mergeWindow(pmf, merged);
       return merged;
     };
@@ -392,6 +439,10 @@ class PmfCell implements StatCell<Pmf> {
 
   set(value: unknown): void {
     this.pmf.add(value as number);
+  }
+
+  histogram(): ExponentialHistogramData {
+    return this.pmf.exponentialHistogram();
   }
 
   snapshot(): SnapshotValue {
@@ -502,6 +553,10 @@ class PmfAggregationCell extends AggregationCell<Readonly<PmfAggregate>> {
     return Object.defineProperty(snapshotOf(merged, count, sum), "exponentialHistogram", {
       value: () => allTimeOf(children),
     }) as PmfAggregate;
+  }
+
+  histogram(): ExponentialHistogramData {
+    return allTimeOf([...this.#children]);
   }
 
   snapshot(): SnapshotValue {

@@ -7,8 +7,7 @@
  * @module
  */
 
-import { unrefTimer } from "./_unref_timer.ts";
-import { type LoopTimes, type MemoryReading, runtimeInfo } from "./_runtime_info.ts";
+import { type LoopTimes, type MemoryReading, runtime, unrefInterval } from "../runtime/mod.ts";
 import { Stat } from "./basic_stats.ts";
 import { now } from "./clock.ts";
 import { NamedPmfDictStat, type PmfDict } from "./keyed_stats.ts";
@@ -46,7 +45,7 @@ export interface RuntimeStats extends Disposable {
   readonly path: string;
   /** The event-loop sampling interval in milliseconds. */
   readonly resolutionMs: number;
-  /** The runtime and its version, such as `"Deno 2.9.6"`, or `"unknown"`. */
+  /** The runtime and its version, such as `"Deno 2.9.6"` or `"Bun 1.4.5"`, or `"unknown"`. */
   readonly runtime: string;
   /** The names of the stats published, in order. */
   readonly stats: readonly string[];
@@ -163,16 +162,16 @@ class Collector implements RuntimeStats {
     this.tree = tree;
     this.path = path;
     this.resolutionMs = resolutionMs;
-    const info = runtimeInfo();
-    this.runtime = info?.runtime ?? "unknown";
+    const info = runtime();
+    this.runtime = info.version === "" ? info.name : `${info.name} ${info.version}`;
     const specs: StatSpec[] = [
       Stat("runtime", this.runtime),
       Stat("startTimeSeconds", Math.round(performance.timeOrigin) / 1000),
       Stat("uptimeSeconds", () => Math.round(now()) / 1000),
     ];
-    if (info !== undefined) {
-      const memory = reused<MemoryReading>(() => info.memory());
-      const cpu = reused(() => info.cpu());
+    if (info.memory !== undefined && info.cpu !== undefined) {
+      const memory = reused<MemoryReading>(info.memory);
+      const cpu = reused(info.cpu);
       specs.push(
         Stat("residentMemoryBytes", () => memory().rss),
         withMetricName(
@@ -192,7 +191,7 @@ class Collector implements RuntimeStats {
       );
     }
     specs.push(withMetricName(PmfStat("eventLoopDelaySeconds"), "nodejs_eventloop_lag_seconds"));
-    if (info?.loopTimes !== undefined) {
+    if (info.loopTimes !== undefined) {
       specs.push(
         withMetricName(
           Stat("eventLoopUtilization", utilizationGauge(info.loopTimes)),
@@ -200,7 +199,7 @@ class Collector implements RuntimeStats {
         ),
       );
     }
-    if (info?.observeGc !== undefined) {
+    if (info.observeGc !== undefined) {
       specs.push(
         withMetricName(NamedPmfDictStat("gcDurationSeconds"), "nodejs_gc_duration_seconds"),
       );
@@ -218,7 +217,7 @@ class Collector implements RuntimeStats {
 
     const delay = cells.get("eventLoopDelaySeconds")!.get() as Pmf;
     let last = now();
-    this.#timer = setInterval(() => {
+    this.#timer = unrefInterval(() => {
       // Timer drift: how much later than `resolutionMs` after the previous
       // tick this one ran is how long the loop was busy elsewhere.
       const time = now();
@@ -226,12 +225,11 @@ class Collector implements RuntimeStats {
       last = time;
       delay.add(late > 0 ? late / 1000 : 0);
     }, resolutionMs);
-    unrefTimer(this.#timer);
 
     const gc = cells.get("gcDurationSeconds")?.get() as PmfDict | undefined;
     this.#stopGc = gc === undefined
       ? undefined
-      : info!.observeGc!((kind, milliseconds) => gc[kind].add(milliseconds / 1000));
+      : info.observeGc!((kind, milliseconds) => gc[kind].add(milliseconds / 1000));
   }
 
   get stopped(): boolean {
@@ -271,7 +269,7 @@ const running = new WeakMap<StatTree, Collector>();
  *
  * | stat | what | Prometheus name |
  * | --- | --- | --- |
- * | `runtime` | `"Deno 2.9.6"`, `"Node v22.1.0"` (text: not exported) | |
+ * | `runtime` | `"Deno 2.9.6"`, `"Node v22.1.0"`, `"Bun 1.4.5"` (text: not exported) | |
  * | `startTimeSeconds` | process start, Unix seconds | `process_start_time_seconds` |
  * | `uptimeSeconds` | seconds since the start | `process_uptime_seconds` |
  * | `residentMemoryBytes` | resident set size | `process_resident_memory_bytes` |
@@ -291,10 +289,11 @@ const running = new WeakMap<StatTree, Collector>();
  * `eventLoopUtilization` covers the time between the two latest reads at
  * least a second apart.
  *
- * Deno (2.9) has no working event-loop utilization (`node:perf_hooks`
- * answers zero) and reports no GC entries, so those two stats are left out
- * there. In a runtime with neither Deno's nor Node's APIs (a browser) only
- * `runtime`, the start time, uptime and event-loop delay are published.
+ * Deno (2.9) and Bun (1.4) have no working event-loop utilization (it
+ * answers zero) and report no GC entries, so those two stats are left out
+ * there. In a runtime with neither Deno's, Bun's nor Node's APIs (a
+ * browser) only `runtime` (`"unknown"`), the start time, uptime and
+ * event-loop delay are published.
  *
  * Idempotent: while a collector runs, another call returns it (and throws
  * a `TypeError` if it asks for another path or resolution). `stop()` (or

@@ -10,6 +10,7 @@
  * @module
  */
 
+import type { ExponentialHistogramData } from "./exponential_histogram.ts";
 import { checkName } from "./path.ts";
 
 /**
@@ -93,11 +94,27 @@ export interface StatCell<V = unknown> {
    */
   metricName?: string;
   /**
-   * The label that tells apart the keys of a dict stat in Prometheus
-   * (default `key`): `worker` for a gauge shown per worker in a view merged
-   * across workers.
+   * The unit the stat records its values in, set by {@linkcode withUnit}.
+   * The exposition model converts to the base unit once (milliseconds to
+   * seconds), so Prometheus and Graphite get seconds while snapshots, JSON
+   * and the viewer keep the recorded values.
    */
-  readonly labelName?: string;
+  unit?: StatUnit;
+  /**
+   * The dimension names of a labelled stat (its snapshot nests one level per
+   * name), such as `["method", "route"]`; absent for a dict stat, whose one
+   * dimension is `key`.
+   */
+  readonly labelNames?: readonly string[];
+  /**
+   * Present on distribution stats that keep all-time exponential buckets:
+   * the cumulative histogram (of the entry with these label values for a
+   * `pmfDict`: its key, or a labelled stat's combination), or `undefined`
+   * when there is none. Exporters that send buckets (Prometheus native
+   * histograms, OpenTelemetry) read it; the others use the snapshot. May
+   * throw, like `snapshot()`.
+   */
+  histogram?(labelValues?: readonly string[]): ExponentialHistogramData | undefined;
   /** Present on aggregation stats: the aggregator that gathers from below. */
   readonly aggregator?: Aggregator;
   /** What `container.name` reads. */
@@ -174,6 +191,50 @@ export function withMetricName<N extends string, V>(
     create: (context) => {
       const cell = spec.create(context);
       cell.metricName = metricName;
+      return cell;
+    },
+  };
+}
+
+/**
+ * The units a stat can declare with {@linkcode withUnit}: `milliseconds`
+ * (exported as seconds), `seconds`, `bytes`.
+ */
+export type StatUnit = "milliseconds" | "seconds" | "bytes";
+
+const UNITS: ReadonlySet<string> = new Set(["milliseconds", "seconds", "bytes"]);
+
+/**
+ * The same spec, recording its values in `unit`. The exposition model
+ * converts to the base unit (milliseconds become seconds) for every format
+ * it feeds (Prometheus, Graphite), so the conversion is defined once;
+ * snapshots, JSON and the viewer show the values as recorded.
+ *
+ * @example
+ * ```ts
+ * import { metricFamilies, PmfStat, StatTree, withUnit } from "@scales/core";
+ * import assert from "node:assert/strict";
+ * const tree = new StatTree();
+ * tree.collection("/web", withUnit(PmfStat("latency"), "milliseconds")).latency.add(250);
+ * const [family] = metricFamilies(tree.findNode("/web")!);
+ * assert.deepEqual(family.unit, "seconds");
+ * assert.deepEqual(family.kind === "distribution" && family.points[0].value.summary.sum, 0.25);
+ * ```
+ */
+export function withUnit<N extends string, V>(
+  spec: StatSpec<N, V>,
+  unit: StatUnit,
+): StatSpec<N, V> {
+  if (!UNITS.has(unit)) {
+    throw new TypeError(
+      `unit must be "milliseconds", "seconds" or "bytes", got ${JSON.stringify(unit)}`,
+    );
+  }
+  return {
+    ...spec,
+    create: (context) => {
+      const cell = spec.create(context);
+      cell.unit = unit;
       return cell;
     },
   };

@@ -16,7 +16,8 @@ import { aggregateOf, type PmfAggregate, type PmfSketches, type PmfSnapshot } fr
 import type { Aggregator, SnapshotValue, StatCell, StatKind } from "./stat.ts";
 import { setSnapshotKey } from "./stat.ts";
 import { ensureChild, type StatNode, StatTree } from "./tree.ts";
-import type { CellState, MeterState, NodeState, PmfState } from "./worker_state.ts";
+import type { ExponentialHistogramData } from "./exponential_histogram.ts";
+import type { CellState, MeterState, NodeState, NumberTree, PmfState } from "./worker_state.ts";
 
 /** One worker's state, by the worker's name. */
 export interface WorkerState {
@@ -26,10 +27,19 @@ export interface WorkerState {
   readonly state: NodeState;
 }
 
+/** Numbers added key by key, nested one level per dimension of a labelled stat. */
+type Totals = Map<string, number | Totals>;
+
 type Acc =
-  & { readonly name: string; readonly type: string; readonly kind: StatKind; metricName?: string }
+  & {
+    readonly name: string;
+    readonly type: string;
+    readonly kind: StatKind;
+    readonly metricName?: string;
+    readonly labelNames?: readonly string[];
+  }
   & (
-    | { readonly merge: "add"; total: number | Map<string, number> }
+    | { readonly merge: "add"; total: number | Totals }
     | { readonly merge: "worker"; readonly values: Map<string, SnapshotValue> }
     | { readonly merge: "sum" | "min" | "max"; total: number | undefined }
     | { readonly merge: "pmf"; readonly sketches: PmfSketches }
@@ -81,7 +91,13 @@ function addRates(into: Rates, from: MeterState): void {
 const zeroRates = (): Rates => ({ count: 0, m1: 0, m5: 0, m15: 0, mean: 0 });
 
 function newAcc(cell: CellState): Acc {
-  const head = { name: cell.name, type: cell.type, kind: cell.kind, metricName: cell.metricName };
+  const head = {
+    name: cell.name,
+    type: cell.type,
+    kind: cell.kind,
+    metricName: cell.metricName,
+    labelNames: cell.labelNames,
+  };
   switch (cell.merge) {
     case "add":
       return { ...head, merge: "add", total: typeof cell.value === "number" ? 0 : new Map() };
@@ -109,14 +125,10 @@ function fold(acc: Acc, cell: CellState, worker: string): void {
   if (acc.merge !== cell.merge) return;
   switch (acc.merge) {
     case "add": {
-      const value = cell.value as number | Record<string, number>;
+      const value = cell.value as number | NumberTree;
       if (typeof acc.total === "number") {
         if (typeof value === "number") acc.total += value;
-      } else if (typeof value === "object") {
-        for (const key of Object.keys(value)) {
-          acc.total.set(key, (acc.total.get(key) ?? 0) + value[key]!);
-        }
-      }
+      } else if (typeof value === "object") addTree(acc.total, value);
       return;
     }
     case "worker":
@@ -162,6 +174,26 @@ function fold(acc: Acc, cell: CellState, worker: string): void {
   }
 }
 
+/** Adds `from` into `into`, key by key at every level. */
+function addTree(into: Totals, from: NumberTree): void {
+  for (const key of Object.keys(from)) {
+    const value = from[key]!;
+    const current = into.get(key);
+    if (typeof value === "number") {
+      into.set(key, (typeof current === "number" ? current : 0) + value);
+    } else {
+      let below = current;
+      if (below === undefined || typeof below === "number") into.set(key, below = new Map());
+      addTree(below, value);
+    }
+  }
+}
+
+/** The snapshot of totals. */
+function totalsView(totals: Totals): SnapshotValue {
+  return objectOf(totals, (v) => typeof v === "number" ? v : totalsView(v));
+}
+
 function foldNode(into: AccNode, state: NodeState, worker: string): void {
   if (state.collapsed) into.collapsed = true;
   for (const cell of state.cells) {
@@ -179,8 +211,10 @@ function foldNode(into: AccNode, state: NodeState, worker: string): void {
 /** A stat of a merged tree: a value computed once, read-only. */
 class MergedCell implements StatCell {
   aggregators: Aggregator[] | null = null;
-  /** The label that tells apart the values of a per-worker gauge, for exporters. */
-  labelName?: string;
+  /** The dimension names: a labelled stat's, with `worker` first for a value per worker. */
+  labelNames?: readonly string[];
+  /** A merged distribution's all-time buckets (of one combination, for a keyed one). */
+  histogram?: (labelValues?: readonly string[]) => ExponentialHistogramData | undefined;
 
   constructor(
     readonly name: string,
@@ -236,27 +270,29 @@ function gatherBelow(node: AccNode, name: string, into: PmfSketches): void {
 }
 
 function materialize(acc: Acc, node: AccNode, path: string, single: boolean): MergedCell {
-  const make = (kind: StatKind, value: unknown, view: () => SnapshotValue) =>
-    new MergedCell(acc.name, acc.type, kind, path, value, view, acc.metricName);
+  const make = (kind: StatKind, value: unknown, view: () => SnapshotValue) => {
+    const cell = new MergedCell(acc.name, acc.type, kind, path, value, view, acc.metricName);
+    if (acc.labelNames !== undefined) cell.labelNames = acc.labelNames;
+    return cell;
+  };
   switch (acc.merge) {
     case "add": {
       const total = acc.total;
       if (typeof total === "number") return make(acc.kind, total, () => total);
-      return make(acc.kind, total, () => objectOf(total, (n) => n));
+      return make(acc.kind, total, () => totalsView(total));
     }
     case "worker": {
       if (single) {
         const value = acc.values.values().next().value ?? null;
         return make(acc.kind, value, () => value);
       }
-      const values = acc.values;
-      const numeric = [...values.values()].every((v) => typeof v === "number");
-      const cell = make(
-        numeric ? "gaugeDict" : "stringDict",
-        values,
-        () => objectOf(values, (v) => v),
-      );
-      cell.labelName = "worker";
+      const values = [...acc.values.values()];
+      const scalar = values.every((v) => typeof v !== "object" || v === null);
+      const numeric = values.every((v) => typeof v === "number");
+      const kind: StatKind = scalar ? (numeric ? "gaugeDict" : "stringDict") : acc.kind;
+      const cell = make(kind, acc.values, () => objectOf(acc.values, (v) => v));
+      // One more dimension, outermost: the worker.
+      cell.labelNames = ["worker", ...(scalar ? [] : acc.labelNames ?? ["key"])];
       return cell;
     }
     case "sum":
@@ -266,20 +302,28 @@ function materialize(acc: Acc, node: AccNode, path: string, single: boolean): Me
       return make(acc.kind, total, () => total);
     }
     case "pmf": {
-      const aggregate = aggregateOf(finish(acc.sketches));
-      return make(acc.kind, aggregate, () => plain(aggregate));
+      const sketches = finish(acc.sketches);
+      const aggregate = aggregateOf(sketches);
+      const cell = make(acc.kind, aggregate, () => plain(aggregate));
+      cell.histogram = () => sketches.allTime.exponentialHistogram();
+      return cell;
     }
     case "recompute": {
       const sketches = emptySketches();
       gatherBelow(node, acc.name, sketches);
-      const aggregate = aggregateOf(finish(sketches));
-      return make(acc.kind, aggregate, () => plain(aggregate));
+      const finished = finish(sketches);
+      const aggregate = aggregateOf(finished);
+      const cell = make(acc.kind, aggregate, () => plain(aggregate));
+      cell.histogram = () => finished.allTime.exponentialHistogram();
+      return cell;
     }
     case "pmfDict": {
-      const aggregates = new Map(
-        [...acc.entries].map(([key, s]) => [key, aggregateOf(finish(s))]),
-      );
-      return make(acc.kind, aggregates, () => objectOf(aggregates, plain));
+      const finished = new Map([...acc.entries].map(([key, s]) => [key, finish(s)]));
+      const aggregates = new Map([...finished].map(([key, s]) => [key, aggregateOf(s)]));
+      const cell = make(acc.kind, aggregates, () => objectOf(aggregates, plain));
+      cell.histogram = (labelValues) =>
+        finished.get(labelValues?.[0] ?? "")?.allTime.exponentialHistogram();
+      return cell;
     }
     case "meter": {
       const view = meterView(acc.meter);

@@ -27,6 +27,17 @@ export interface PmfState {
   readonly retired: SketchState;
 }
 
+/** Numbers by key, nested one level per dimension of a labelled stat. */
+export type NumberTree = { readonly [key: string]: number | NumberTree };
+
+/** Whether `value` is a number tree: numbers, or objects of number trees. */
+function isNumberTree(value: SnapshotValue): boolean {
+  if (typeof value === "number") return true;
+  if (typeof value !== "object" || value === null) return false;
+  for (const key of Object.keys(value)) if (!isNumberTree(value[key]!)) return false;
+  return true;
+}
+
 /** A meter's state: its count and rates (events per second). */
 export interface MeterState {
   /** Events marked. */
@@ -59,9 +70,11 @@ export type CellState =
     readonly kind: StatKind;
     /** Its Prometheus family name, when set by `withMetricName`. */
     readonly metricName?: string;
+    /** A labelled stat's dimension names (its value nests one level per name). */
+    readonly labelNames?: readonly string[];
   }
   & (
-    | { readonly merge: "add"; readonly value: number | Readonly<Record<string, number>> }
+    | { readonly merge: "add"; readonly value: number | NumberTree }
     | { readonly merge: GaugeMerge; readonly value: SnapshotValue }
     | { readonly merge: "pmf"; readonly value: PmfState }
     | { readonly merge: "pmfDict"; readonly value: Readonly<Record<string, PmfState>> }
@@ -148,7 +161,11 @@ function keyedState<T, S>(view: Record<string, T>, state: (item: T) => S): Recor
 /** The state of one cell. Throws what a failing gauge function throws. */
 function cellState(cell: StatCell): CellState {
   const base = { name: cell.name, type: cell.type, kind: cell.kind } as const;
-  const head = cell.metricName === undefined ? base : { ...base, metricName: cell.metricName };
+  const head = {
+    ...base,
+    ...(cell.metricName === undefined ? {} : { metricName: cell.metricName }),
+    ...(cell.labelNames === undefined ? {} : { labelNames: cell.labelNames }),
+  };
   switch (cell.type) {
     case "PmfStat":
       return { ...head, merge: "pmf", value: pmfState(cell.get() as Pmf) };
@@ -172,12 +189,11 @@ function cellState(cell: StatCell): CellState {
   const value = cell.snapshot();
   const merge = GAUGE_MERGE.get(cell);
   if (merge !== undefined) return { ...head, merge, value };
-  const numeric = typeof value === "number" ||
-    typeof value === "object" && value !== null &&
-      Object.values(value).every((v) => typeof v === "number");
-  if (numeric && cell.kind !== "gauge" && cell.kind !== "stringDict") {
-    // Counters, sums, counter dicts, state times and value histograms add.
-    return { ...head, merge: "add", value: value as number | Record<string, number> };
+  const additive = cell.kind === "counter" || cell.kind === "sum" || cell.kind === "counterDict" ||
+    cell.type === "StateTimeStat" || cell.type === "HistogramAggregationStat";
+  if (additive && isNumberTree(value)) {
+    // Counters, sums, counter dicts (labelled too), state times and value histograms add.
+    return { ...head, merge: "add", value: value as number | NumberTree };
   }
   return { ...head, merge: "worker", value };
 }

@@ -6,6 +6,7 @@
  */
 
 import {
+  type ExponentialHistogramData,
   findNode,
   reset,
   type SnapshotValue,
@@ -17,12 +18,17 @@ import { run } from "./_system.ts";
 
 export { freePort, skipUnless } from "./_system.ts";
 
-/** A stat whose snapshot is always `value` (or whose read throws `value` when it is an Error). */
+/**
+ * A stat whose snapshot is always `value` (or whose read throws `value` when
+ * it is an Error), and whose all-time buckets are `histogram` (one, or one
+ * per dict key), when given.
+ */
 export function FixedStat<N extends string>(
   name: N,
   type: string,
   kind: StatKind,
   value: SnapshotValue | Error,
+  histogram?: ExponentialHistogramData | Readonly<Record<string, ExponentialHistogramData>>,
 ): StatSpec<N, SnapshotValue> {
   return {
     name,
@@ -44,6 +50,13 @@ export function FixedStat<N extends string>(
         if (value instanceof Error) throw value;
         return value;
       },
+      ...(histogram === undefined ? {} : {
+        histogram(labelValues?: readonly string[]): ExponentialHistogramData | undefined {
+          const key = labelValues?.[0];
+          if (key === undefined) return histogram as ExponentialHistogramData;
+          return (histogram as Record<string, ExponentialHistogramData>)[key];
+        },
+      }),
     }),
   };
 }
@@ -73,6 +86,24 @@ export const METER_SNAPSHOT = {
   mean: 2,
   unit: "per second",
 } as const;
+
+/**
+ * A hand-made all-time histogram at scale 3 of the samples 1, 2, 2, 4 and
+ * 0: the positive buckets 0 to 8 hold 1, 0, …, 2, 0, …, 1 (bucket i covers
+ * (2^(i/8), 2^((i+1)/8)]); one sample counts as zero.
+ */
+export const HISTOGRAM: ExponentialHistogramData = {
+  scale: 3,
+  zeroThreshold: 0,
+  zeroCount: 1,
+  // 1 is in bucket -1 ((2^(-1/8), 1]); 2 in bucket 7 ((2^(7/8), 2]); 4 in bucket 15.
+  positive: { offset: -1, counts: [1, 0, 0, 0, 0, 0, 0, 0, 2, 0, 0, 0, 0, 0, 0, 0, 1] },
+  negative: { offset: 0, counts: [] },
+  count: 5,
+  sum: 9,
+  min: 0,
+  max: 4,
+};
 
 /** Runs `promtool check metrics` on `text`; returns its exit code and output. */
 export function promtoolCheck(text: string): Promise<{ code: number; output: string }> {

@@ -12,7 +12,9 @@ import {
   reset,
   setLogger,
 } from "@scales/core";
-import { writer as nodeWriter } from "../forensics/_write_file_node.ts";
+import { nodeAdapter } from "../runtime/node.ts";
+
+const nodeWriter = nodeAdapter();
 
 const ISO = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/;
 
@@ -159,9 +161,9 @@ describe("the Node file seam (under Deno too, through its node: modules)", () =>
   it("writes atomically, async and sync", async () => {
     const dir = tempDir();
     const path = join(dir, "f.json");
-    await nodeWriter.writeAtomic(path, '{"a":1}');
+    await nodeWriter.writeFileAtomic(path, '{"a":1}');
     assert.equal(readFileSync(path, "utf8"), '{"a":1}');
-    nodeWriter.writeAtomicSync(path, '{"a":2}');
+    nodeWriter.writeFileAtomicSync(path, '{"a":2}');
     assert.equal(readFileSync(path, "utf8"), '{"a":2}');
     assert.deepEqual(names(dir), ["f.json"]);
     removeDir(dir);

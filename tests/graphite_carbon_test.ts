@@ -15,7 +15,7 @@ import {
   Stat,
 } from "@scales/core";
 import { GraphitePeriodicPusher, GraphitePusher } from "@scales/core/graphite";
-import { runtime as nodeRuntime } from "../graphite/_connect_node.ts";
+import { nodeAdapter } from "../runtime/node.ts";
 import { Carbon, type Point, skipWithout, whisperFetch } from "./_carbon.ts";
 
 const skip = skipWithout("carbon-cache", "whisper-fetch");
@@ -83,7 +83,7 @@ describe("GraphitePusher with a real carbon-cache", { skip }, () => {
     reset();
     collection("/seam", IntStat("viaNode", 99));
     const pusher = new GraphitePusher("127.0.0.1", carbon.port, "node", {
-      connector: (host, port) => nodeRuntime.connect(host, port),
+      connector: (host, port) => nodeAdapter().connect(host, port),
     }).forbid("scales/*");
     assert.equal(await pusher.push(), true);
     await pusher.close();

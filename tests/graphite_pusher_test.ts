@@ -1,6 +1,6 @@
 import { afterEach, beforeEach, describe, it } from "node:test";
 import assert from "node:assert/strict";
-import { getStats, reset, setLogger } from "@scales/core";
+import { getStats, IntStat, reset, setLogger, StatTree } from "@scales/core";
 import {
   type GraphiteConnection,
   GraphitePeriodicPusher,
@@ -365,6 +365,66 @@ describe("GraphitePusher deadlines", () => {
       0,
       0,
     ]);
+  });
+});
+
+describe("GraphitePusher tree option", () => {
+  quietly();
+
+  it("pushes only the stats of its own tree", async () => {
+    reset();
+    const a = new StatTree();
+    const b = new StatTree();
+    a.collection("/web", IntStat("hits")).hits = 3;
+    b.collection("/db", IntStat("queries")).queries = 7;
+    const graphite = new FakeGraphite();
+    const pushA = new GraphitePusher("h", 1, "a", graphite.options({ tree: a })).forbid("scales/*");
+    const pushB = new GraphitePusher("h", 1, "b", graphite.options({ tree: b })).forbid("scales/*");
+    assert.equal(await pushA.push(), true);
+    assert.equal(await pushB.push(), true);
+    assert.deepEqual(graphite.connections.map((connection) => connection.text), [
+      `a.web.hits 3 ${T}\n`,
+      `b.db.queries 7 ${T}\n`,
+    ]);
+    await pushA.close();
+    await pushB.close();
+  });
+
+  it("counts itself under /scales/graphite of the tree it pushes, not of the default tree", async () => {
+    reset();
+    const tree = new StatTree();
+    tree.collection("/web", IntStat("hits")).hits = 3;
+    const graphite = new FakeGraphite();
+    const pusher = new GraphitePusher("h", 1, "app", graphite.options({ tree }));
+    await pusher.push();
+    await pusher.push();
+    const own = tree.getStats("/scales/graphite") as Record<string, number>;
+    assert.deepEqual([own.pushes, own.sentPushes], [2, 2]);
+    assert.equal(getStats("/scales/graphite"), undefined);
+    // The second push carried the first one's self-stats, from that tree.
+    const second = graphite.connections[0].writes[1];
+    assert.ok(second.includes(`app.scales.graphite.sentPushes 1 ${T}\n`), second);
+    assert.ok(second.includes(`app.web.hits 3 ${T}\n`), second);
+    await pusher.close();
+  });
+
+  it("takes the tree option on the periodic pusher too", async () => {
+    reset();
+    const tree = new StatTree();
+    tree.collection("/job", IntStat("runs")).runs = 5;
+    const graphite = new FakeGraphite();
+    const pusher = new GraphitePeriodicPusher("h", 1, "app", {
+      ...graphite.options({ tree, clock: Date.now }),
+      periodMs: 20,
+    }).forbid("scales/*").start();
+    const own = () => tree.getStats("/scales/graphite") as Record<string, number>;
+    const deadline = Date.now() + 2_000;
+    while (own().sentPushes < 1 && Date.now() < deadline) {
+      await new Promise((resolve) => setTimeout(resolve, 10));
+    }
+    assert.equal(await pusher.stop(), true);
+    assert.match(graphite.received, /^app\.job\.runs 5 \d+\n/);
+    assert.equal(getStats("/scales/graphite"), undefined);
   });
 });
 

@@ -2,8 +2,9 @@ import { beforeEach, describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { collection, IntStat, setLogger } from "@scales/core";
 import { serveInBackground, statsHandler } from "@scales/core/http";
-import { isAddrInUse } from "../http/_listen.ts";
-import { listen as listenNode } from "../http/_listen_node.ts";
+import { nodeAdapter } from "../runtime/node.ts";
+
+const listenNode = nodeAdapter().listen;
 import { resetToEmptyTree } from "./_prometheus.ts";
 
 beforeEach(() => resetToEmptyTree());
@@ -125,7 +126,7 @@ describe("node:http listener seam", () => {
     try {
       await assert.rejects(
         listenNode({ hostname: "127.0.0.1", port: first.addr.port, handler: statsHandler() }),
-        (error: unknown) => isAddrInUse(error),
+        { code: "EADDRINUSE" },
       );
     } finally {
       await first.shutdown();

@@ -11,6 +11,7 @@ import {
   type PmfSnapshot,
   PmfStat,
   reset,
+  setLogger,
 } from "@scales/core";
 import { logNormal as logNormalOf, mulberry32 as random } from "./_random.ts";
 
@@ -125,6 +126,21 @@ describe("PmfStat snapshot", () => {
       name: "TypeError",
       message: "PmfStat /web/latency records finite numbers, got NaN",
     });
+  });
+
+  it("rejects a bucket cap under 128 at declaration", () => {
+    assert.throws(() => PmfStat("latency", { maxBuckets: 64 }), {
+      name: "TypeError",
+      message: 'PmfStat "latency": maxBuckets must be an integer of at least 128, got 64',
+    });
+  });
+
+  it("with maxBuckets 256, keeps 10 octaves at scale 4 rather than 6", () => {
+    const pmf = new Pmf({ maxBuckets: 256 });
+    for (let i = 0; i <= 1000; i++) pmf.add(Math.pow(2, i / 100)); // 1 to 1024
+    const buckets = pmf.exponentialHistogram();
+    assert.equal(buckets.scale, 4); // 160 buckets; scale 5 would need 320
+    assert.equal(buckets.count, 1001);
   });
 
   it("rejects a bad window at declaration", () => {
@@ -261,6 +277,58 @@ describe("memory", () => {
   });
 });
 
+/** Bytes of heap plus external memory (typed arrays), after collecting garbage until it settles. */
+async function memoryInUse(): Promise<number> {
+  const gc = (globalThis as { gc?: () => void }).gc;
+  if (gc === undefined) assert.fail("run with --v8-flags=--expose-gc (the test task does)");
+  // Array buffers are freed by a background sweeper: give it a few turns.
+  for (let i = 0; i < 4; i++) {
+    gc();
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+  const usage = process.memoryUsage();
+  return usage.heapUsed + usage.external;
+}
+
+/**
+ * Latency-like samples in milliseconds: log-normal (median 50 ms, σ = 1.2 in
+ * log space) clipped to 1 ms .. 10 s, so every slot spans the whole range.
+ */
+function busyLatencies(count: number, seed: number): Float64Array {
+  const next = random(seed);
+  return Float64Array.from(
+    { length: count },
+    () => Math.min(10_000, Math.max(1, logNormalOf(next, Math.log(50), 1.2))),
+  );
+}
+
+describe("memory of a busy distribution", () => {
+  it("stays under 16 KiB (heap + external) with every window slot full and the all-time buckets", async () => {
+    const samples = busyLatencies(100_000, 31);
+    /** Pmfs with seven one-minute slots of 100,000 samples: five in the window, two retired. */
+    const busy = (count: number) => {
+      const pmfs: Pmf[] = [];
+      return withFakeTime((clock) => {
+        for (let i = 0; i < count; i++) pmfs.push(new Pmf());
+        for (let minute = 0; minute < 7; minute++) {
+          for (const pmf of pmfs) for (const v of samples) pmf.add(v);
+          if (minute < 6) clock.tick(60_000);
+        }
+      }).then(() => pmfs);
+    };
+    // A first batch pays the one-time costs (compiled code, clock); the
+    // second batch's growth is what each Pmf holds.
+    const first = await busy(5);
+    const before = await memoryInUse();
+    const pmfs = await busy(30);
+    const perPmf = (await memoryInUse() - before) / pmfs.length;
+    assert.equal(first.length, 5);
+    assert.equal(pmfs[0]!.count, 700_000);
+    assert.equal(pmfs[0]!.exponentialHistogram().positive.counts.length, 852);
+    assert.ok(perPmf < 16 * 1024, `${perPmf} bytes per Pmf`);
+  });
+});
+
 describe("PmfAggregationStat", () => {
   it("shows exactly the percentiles of one sketch fed every child's samples", () => {
     reset();
@@ -365,6 +433,41 @@ describe("NamedPmfDictStat", () => {
     assert.deepEqual(Object.keys(snapshot), ["/login", "/"]);
     assert.equal(snapshot["/login"]!.count, 2);
     assert.equal(snapshot["/login"]!.max, 30);
+  });
+
+  it("keeps 1,000 keys by default: 20,000 keys with every window slot full stay under 16 MiB", async () => {
+    const samples = busyLatencies(25 * 1000, 37);
+    const logged: string[] = [];
+    const previous = setLogger((message) => logged.push(message));
+    const before = await memoryInUse();
+    let byKey: Record<string, Pmf> = {};
+    let growth = 0;
+    try {
+      await withFakeTime((clock) => {
+        const STATS = collection("/web", NamedPmfDictStat("byKey"));
+        byKey = STATS.byKey; // kept past the tree's reset, to measure it
+        // Seven one-minute slots (five in the window, two retired); every
+        // key gets 25 samples from 1 ms to 10 s in each.
+        for (let minute = 0; minute < 7; minute++) {
+          for (let k = 0; k < 20_000; k++) {
+            const pmf = STATS.byKey[`/item/${k}`]!;
+            const from = (k % 1000) * 25;
+            for (let i = from; i < from + 25; i++) pmf.add(samples[i]!);
+          }
+          if (minute < 6) clock.tick(60_000);
+        }
+      });
+      growth = (await memoryInUse()) - before;
+    } finally {
+      setLogger(previous);
+    }
+    const keys = Object.keys(byKey);
+    assert.ok(growth < 16 * 1024 * 1024, `grew by ${growth} bytes`);
+    assert.equal(keys.length, 1001);
+    assert.equal(keys.at(-1), "(other)");
+    assert.deepEqual(logged, [
+      'dict stat /web/byKey reached its cap of 1000 keys; further new keys count under "(other)"',
+    ]);
   });
 
   it("counts keys past the cap under the overflow key", () => {

@@ -110,6 +110,22 @@ describe("QuantileSketch accuracy: quantiles within 1% of the exact sample quant
     }
   });
 
+  it("holds at every one of 10,001 quantiles of log-uniform data from 1e-6 to 1e12, at scale 6", () => {
+    const random = mulberry32(20);
+    const values = generate(100_000, () => Math.pow(10, -6 + 18 * random()));
+    const sketch = sketchOf(values);
+    const sorted = [...values].sort((a, b) => a - b);
+    // 18 decades need 3,827 buckets: within the default cap, so no downscaling.
+    assert.equal(sketch.scale, 6);
+    const bound = (Math.pow(2, 1 / 64) - 1) / (Math.pow(2, 1 / 64) + 1); // 0.5415%
+    assert.equal(sketch.relativeAccuracy, bound);
+    for (let i = 0; i <= 10_000; i++) {
+      const exact = exactQuantile(sorted, i / 10_000);
+      const error = Math.abs(sketch.quantile(i / 10_000) - exact) / exact;
+      assert.ok(error <= bound * (1 + 1e-12), `q=${i / 10_000}: error ${error}`);
+    }
+  });
+
   it("holds for only negative values", () => {
     const random = mulberry32(7);
     assertQuantilesWithinOnePercent(generate(50_000, () => -Math.pow(10, -3 + 9 * random())));

@@ -5,6 +5,7 @@ import {
   HistogramAggregationStat,
   IntDictStat,
   IntStat,
+  LabelledCounterStat,
   mergeStates,
   MeterStat,
   NamedPmfDictStat,
@@ -17,6 +18,7 @@ import {
   treeState,
   withWorkerMerge,
 } from "@scales/core";
+import { toPrometheusText } from "@scales/core/http";
 import { logNormal, mulberry32 } from "./_random.ts";
 import { EXACT_FIELDS } from "./_workers.ts";
 
@@ -150,5 +152,29 @@ describe("mergeStates", () => {
       message:
         "IntStat /web/requests is a view merged from several workers and cannot be assigned, got 1",
     });
+  });
+});
+
+describe("mergeStates for exporters", () => {
+  it("adds labelled counters combination by combination, keeping their label names", () => {
+    const trees = [new StatTree(), new StatTree()];
+    trees.forEach((tree, i) => {
+      const s = tree.collection("/web", LabelledCounterStat("hits", ["method", "status"]));
+      s.hits.labels("GET", "200").inc(i + 1);
+      if (i === 1) s.hits.labels("POST", "500").inc();
+    });
+    const tree = merged(...trees);
+    assert.deepEqual(tree.getStats("/web")!.hits, { GET: { "200": 3 }, POST: { "500": 1 } });
+    assert.deepEqual(tree.findNode("/web")!.cells.get("hits")!.labelNames, ["method", "status"]);
+  });
+
+  it("gives Prometheus a gauge per worker under a worker label", () => {
+    const trees = [new StatTree(), new StatTree()];
+    trees.forEach((tree, i) => {
+      tree.collection("/net", DoubleStat("load")).load = i + 0.5;
+    });
+    const text = toPrometheusText(merged(...trees).root);
+    assert.match(text, /^net_load\{worker="w0"\} 0\.5$/m);
+    assert.match(text, /^net_load\{worker="w1"\} 1\.5$/m);
   });
 });

@@ -21,7 +21,7 @@ import { connect, createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import process from "node:process";
-import { unrefTimer } from "../src/_unref_timer.ts";
+import { unrefInterval } from "../runtime/mod.ts";
 import { log } from "../src/log.ts";
 import { type NodeState, retiredState, treeState } from "../src/worker_state.ts";
 import type { Answer, Gathered, Missing, Transport, TransportContext } from "./_transport.ts";
@@ -146,8 +146,7 @@ export async function directoryTransport(
   });
   server.unref();
   save(stateText());
-  const timer = setInterval(() => save(stateText()), SAVE_INTERVAL_MS);
-  unrefTimer(timer);
+  const timer = unrefInterval(() => save(stateText()), SAVE_INTERVAL_MS);
   const onExit = () => {
     save(stateText());
     try {

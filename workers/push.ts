@@ -6,7 +6,7 @@
  * @module
  */
 
-import { unrefTimer } from "../src/_unref_timer.ts";
+import { unrefTimeout } from "../runtime/mod.ts";
 import { IntStat } from "../src/basic_stats.ts";
 import { describeValue, log } from "../src/log.ts";
 import type { Snapshot } from "../src/stat.ts";
@@ -96,12 +96,11 @@ export function pushMergedPeriodically(
   const schedule = () => {
     if (stopped) return;
     const now = Date.now();
-    timer = setTimeout(() => {
+    timer = unrefTimeout(() => {
       running = pushOnce().catch((error) => log("workers: the group push failed", error)).finally(
         schedule,
       );
     }, Math.ceil((now + 1) / periodMs) * periodMs - now);
-    unrefTimer(timer);
   };
   schedule();
 
