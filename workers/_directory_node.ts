@@ -16,12 +16,12 @@
  * @module
  */
 
-import { existsSync, promises as fs, renameSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, promises as fs, rmSync } from "node:fs";
 import { connect, createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import process from "node:process";
-import { unrefInterval } from "../runtime/mod.ts";
+import { runtime, unrefInterval } from "../runtime/mod.ts";
 import { log } from "../src/log.ts";
 import { type NodeState, retiredState, treeState } from "../src/worker_state.ts";
 import type { Answer, Gathered, Missing, Transport, TransportContext } from "./_transport.ts";
@@ -120,10 +120,8 @@ export async function directoryTransport(
 
   /** Saves the state file (write, then rename: readers never see half a file). */
   const save = (text: string) => {
-    const temporary = `${file}.${process.pid}.tmp`;
     try {
-      writeFileSync(temporary, text);
-      renameSync(temporary, file);
+      runtime().writeFileAtomicSync(file, text);
     } catch (error) {
       log(`workers: cannot save the state file ${file}`, error);
     }
@@ -155,7 +153,7 @@ export async function directoryTransport(
       // exiting: nothing more to do
     }
   };
-  process.on("exit", onExit);
+  const removeExitHook = runtime().onExit(onExit, false);
 
   let closed = false;
 
@@ -219,7 +217,7 @@ export async function directoryTransport(
       if (closed) return;
       closed = true;
       clearInterval(timer);
-      process.off("exit", onExit);
+      removeExitHook();
       await new Promise<void>((resolve) => server.close(() => resolve()));
       onExit();
     },
