@@ -14,6 +14,22 @@ const IS_DENO = typeof (globalThis as { Deno?: unknown }).Deno === "object";
 const APP = fileURLToPath(new URL("./workers_apps/process_app.ts", import.meta.url));
 const PROCESSES = 3;
 
+/** The port a process app prints once it listens (within 30 s). */
+function listeningPort(child: ChildProcess): Promise<number> {
+  return new Promise((resolve, reject) => {
+    let out = "";
+    const timer = setTimeout(() => reject(new Error(`no port within 30 s: ${out}`)), 30_000);
+    child.stdout!.on("data", (chunk) => {
+      out += chunk;
+      const found = out.match(/listening (\d+)/);
+      if (found) {
+        clearTimeout(timer);
+        resolve(Number(found[1]));
+      }
+    });
+  });
+}
+
 describe("independent processes sharing a directory", {
   skip: !IS_DENO && "runs the app with deno run: Deno suite only",
 }, () => {
@@ -25,18 +41,13 @@ describe("independent processes sharing a directory", {
     dir = await tempDir("scales-processes-");
     stats = await freePort();
     for (let i = 0; i < PROCESSES; i++) {
-      const app = await freePort();
-      apps.push(app);
-      children.push(spawn(process.execPath, ["run", "-A", APP], {
-        env: {
-          ...process.env,
-          APP_PORT: String(app),
-          STATS_PORT: String(stats),
-          SCALES_DIR: join(dir, "group"),
-        },
-        stdio: "ignore",
-      }));
-      await waitFor(app, "/?v=0");
+      const child = spawn(process.execPath, ["run", "-A", APP], {
+        env: { ...process.env, STATS_PORT: String(stats), SCALES_DIR: join(dir, "group") },
+        stdio: ["ignore", "pipe", "ignore"],
+      });
+      children.push(child);
+      apps.push(await listeningPort(child));
+      await waitFor(apps[i]!, "/?v=0");
     }
     await waitFor(stats, "/status/?format=json");
   });

@@ -1,5 +1,6 @@
 // An independent server process for the workers tests (several run side by
-// side, each on its own APP_PORT, all sharing SCALES_DIR and STATS_PORT).
+// side, all sharing SCALES_DIR and STATS_PORT); each listens on a port of its
+// own, which it prints as `listening <port>`.
 import { createServer } from "node:http";
 import process from "node:process";
 import { collection, IntStat, joinWorkers, PmfStat } from "../../mod.ts";
@@ -15,4 +16,6 @@ createServer((request, response) => {
   STATS.requests += 1;
   STATS.latency.add(Number(url.searchParams.get("v")));
   response.end(group.worker);
-}).listen(Number(env.APP_PORT), "127.0.0.1");
+}).listen(0, "127.0.0.1", function (this: { address(): { port: number } }) {
+  console.log(`listening ${this.address().port}`);
+});
