@@ -9,7 +9,7 @@
 import { groupOf } from "../src/_group_registry.ts";
 import { log } from "../src/log.ts";
 import { defaultTree } from "../src/tree.ts";
-import { type Listener, type ListenAddr, runtime, unrefInterval } from "../runtime/mod.ts";
+import { type ListenAddr, type Listener, runtime, unrefInterval } from "../runtime/mod.ts";
 import { groupStatsHandler } from "./group_handler.ts";
 import { statsHandler, type StatsHandlerOptions } from "./handler.ts";
 

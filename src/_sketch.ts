@@ -89,7 +89,21 @@ export interface SparseBuckets {
  * structured-clone safe), with only the populated buckets; see
  * {@linkcode QuantileSketch.state}.
  */
-export interface SketchState extends Moments {
+export interface SketchState {
+  /** Every sample. */
+  readonly count: number;
+  /** The sum of every sample. */
+  readonly sum: number;
+  /** The smallest sample (0 when there is none). */
+  readonly min: number;
+  /** The largest sample (0 when there is none). */
+  readonly max: number;
+  /** Samples counted as zero. */
+  readonly zeroCount: number;
+  /** The first sample: the shift of the sum of squares. */
+  readonly origin: number;
+  /** Σ(v - origin)². */
+  readonly squares: number;
   /** The scale the sketch started at. */
   readonly initialScale: number;
   /** The sketch's bucket cap. */
