@@ -135,6 +135,12 @@ export {
   type RuntimeStats,
   type RuntimeStatsOptions,
 } from "./src/runtime_stats.ts";
+export {
+  CHARTED_QUANTILES,
+  type HistoryData,
+  StatHistory,
+  type StatHistoryOptions,
+} from "./src/history.ts";
 export * from "./http/mod.ts";
 export * from "./graphite/mod.ts";
 export * from "./forensics/mod.ts";

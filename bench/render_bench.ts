@@ -15,19 +15,7 @@
  * @module
  */
 
-import {
-  collection,
-  DoubleStat,
-  findNode,
-  getStats,
-  IntDictStat,
-  IntStat,
-  MeterStat,
-  metricFamilies,
-  PmfStat,
-  reset,
-  Stat,
-} from "@scales/core";
+import { collection, findNode, getStats, metricFamilies, reset } from "@scales/core";
 import {
   formatPrometheusProtobuf,
   statsHandler,
@@ -39,6 +27,7 @@ import process from "node:process";
 import client from "prom-client";
 import protobuf from "protobufjs";
 import { mulberry32 as random } from "../tests/_random.ts";
+import { benchContainerStats } from "../tests/_big_tree.ts";
 import { decodeFamilies, MetricFamily } from "../tests/_prometheus_proto.ts";
 
 const CONTAINERS = 1_000;
@@ -52,19 +41,7 @@ const next = random(42);
 for (let i = 0; i < CONTAINERS; i++) {
   const path = `/service${i % 10}/handler${i}`;
   const prefix = `service${i % 10}_handler${i}`;
-  const stats = collection(
-    path,
-    IntStat("requests"),
-    IntStat("errors"),
-    IntStat("timeouts"),
-    IntStat("retries"),
-    DoubleStat("load"),
-    DoubleStat("queueDepth"),
-    Stat("state", "serving"),
-    IntDictStat("byStatus"),
-    PmfStat("latency"),
-    MeterStat("hits"),
-  );
+  const stats = collection(path, ...benchContainerStats());
   const requests = Math.floor(next() * 1e6);
   stats.requests = requests;
   stats.errors = Math.floor(requests / 100);
@@ -134,6 +111,19 @@ const statCount = (() => {
 })();
 if (statCount !== 10_000) throw new Error(`expected 10,000 stats, built ${statCount}`);
 
+const page = await handler(new Request("http://localhost/status/")).text();
+const json = await handler(new Request("http://localhost/status/?format=json")).text();
+const bytes = (text: string) => new TextEncoder().encode(text).length;
+console.log(
+  `10,000 stats: HTML page ${bytes(page).toLocaleString("en")} bytes (target under 1,000,000), ` +
+    `${(page.match(/data-value=/g) ?? []).length} value cells, ` +
+    `${(page.match(/class="c lazy"/g) ?? []).length} containers left out; ` +
+    `JSON ${bytes(json).toLocaleString("en")} bytes; ` +
+    `?all page ${
+      bytes(await handler(new Request("http://localhost/status/?all")).text()).toLocaleString("en")
+    } bytes`,
+);
+
 Deno.bench("prom-client register.metrics()", { group: "prometheus", baseline: true }, async () => {
   await registry.metrics();
 });
@@ -142,16 +132,21 @@ Deno.bench("scales toPrometheusText()", { group: "prometheus" }, () => {
   toPrometheusText(root);
 });
 
-Deno.bench("JSON.stringify(getStats())", { group: "formats", baseline: true }, () => {
+Deno.bench("JSON.stringify(getStats())", { group: "formats" }, () => {
   JSON.stringify(getStats());
 });
 
-Deno.bench("handler ?format=json", { group: "formats" }, async () => {
+// The HTML page's target: within 3x the handler's JSON, in the same run.
+Deno.bench("handler ?format=json", { group: "formats", baseline: true }, async () => {
   await handler(new Request("http://localhost/status/?format=json")).text();
 });
 
 Deno.bench("handler ?format=html", { group: "formats" }, async () => {
   await handler(new Request("http://localhost/status/")).text();
+});
+
+Deno.bench("handler ?format=html&all (no row budget)", { group: "formats" }, async () => {
+  await handler(new Request("http://localhost/status/?all")).text();
 });
 
 Deno.bench("handler /metrics", { group: "formats" }, async () => {
@@ -238,6 +233,11 @@ async function cpuTimes(): Promise<void> {
       "handler /metrics (protobuf), bytes",
       () => handler(new Request("http://x/metrics", { headers: { accept } })).arrayBuffer(),
     ],
+    [
+      "handler ?format=json, text",
+      () => handler(new Request("http://x/status/?format=json")).text(),
+    ],
+    ["handler HTML page, text", () => handler(new Request("http://x/status/")).text()],
     ["encode by hand (formatPrometheusProtobuf)", () => formatPrometheusProtobuf(families)],
     ["protobufjs: encode prebuilt messages", () => {
       const writer = protobuf.Writer.create();
@@ -270,6 +270,12 @@ async function cpuTimes(): Promise<void> {
       } ms`,
     );
   }
+  const median = (name: string) => times.get(name)![15];
+  console.log(
+    `HTML page / JSON (target at most 3): ${
+      (median("handler HTML page, text") / median("handler ?format=json, text")).toFixed(2)
+    }`,
+  );
 }
 
 if (Deno.args[0] === "cpu") await cpuTimes();

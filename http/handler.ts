@@ -9,13 +9,21 @@
 import type { Snapshot } from "../src/stat.ts";
 import { log } from "../src/log.ts";
 import { defaultTree, snapshotNode, type StatNode, type StatTree } from "../src/tree.ts";
-import { renderErrorPage, renderPage } from "./html.ts";
+import type { StatHistory } from "../src/history.ts";
+import {
+  DEFAULT_ROW_BUDGET,
+  findInSnapshot,
+  renderErrorPage,
+  renderPage,
+  type WorkerView,
+} from "./html.ts";
 import { negotiateExposition, renderExposition } from "./exposition.ts";
 import { PROMETHEUS_CONTENT_TYPE } from "./prometheus.ts";
 import { filterSnapshot, parseQuery, QuerySyntaxError, type StatQuery } from "./query.ts";
 import { isViewerFormat, type ViewerFormat, viewerFormatList } from "./_viewer_formats.ts";
 
 export type { ViewerFormat } from "./_viewer_formats.ts";
+export type { WorkerView } from "./html.ts";
 
 /**
  * Decides whether a request may see the stats, before anything else is
@@ -41,6 +49,23 @@ export interface StatsHandlerOptions {
   readonly authorize?: Authorize;
   /** The tree to show (default: {@linkcode defaultTree}). */
   readonly tree?: StatTree;
+  /**
+   * A started {@linkcode StatHistory} of the same tree: the page's charts
+   * then begin with the recent past, served as JSON at `?history`. Without
+   * one, charts begin when a page first refreshes and nothing is sampled.
+   */
+  readonly history?: StatHistory;
+  /**
+   * The most value rows on one page (default 2,000): containers that do not
+   * fit are links that load in place. `?all` on a page lifts it.
+   */
+  readonly rowBudget?: number;
+  /**
+   * For a server whose stats merge several workers: the workers to list on
+   * the page (with a link to each alone, `?worker=`) and those missing from
+   * this answer. Called for each page; `undefined` shows no workers line.
+   */
+  readonly workers?: (request: Request) => WorkerView | undefined;
 }
 
 /** A web request handler: what {@linkcode statsHandler} returns. */
@@ -212,6 +237,9 @@ function displayPath(segments: readonly string[]): string {
  *   Prometheus text 0.0.4; `?format=prometheus` negotiates the same way;
  * - `?query=key` or `?query=key OP value` (OP among `>=`, `>`, `<=`, `<`,
  *   `=`, `==`, `!=`) in every format: only matching leaves and their ancestors;
+ * - on HTML pages, `?all` (no row budget), `?open=<path>` (show that
+ *   container), `?find=text` (names containing it), and `?history`: the
+ *   container's {@linkcode StatHistory} as JSON (404 without one);
  * - 400 for a bad query or format, 404 for an unknown path (in the requested
  *   format), 405 with `Allow` for methods other than GET and HEAD, 401/403
  *   from `authorize`.
@@ -241,6 +269,11 @@ export function statsHandler(options: StatsHandlerOptions = {}): StatsHandler {
   const metricsPath = options.metricsPath === undefined ? "/metrics" : options.metricsPath;
   const authorize = options.authorize;
   const tree = options.tree ?? defaultTree;
+  const history = options.history;
+  const rowBudget = options.rowBudget ?? DEFAULT_ROW_BUDGET;
+  if (!(rowBudget >= 1)) {
+    throw new RangeError(`statsHandler rowBudget must be at least 1, got ${rowBudget}`);
+  }
   // Request paths arrive percent-encoded: match against the encoded forms.
   const encodedPrefix = asPathname(prefix);
   const bare = encodedPrefix.slice(0, -1);
@@ -323,6 +356,24 @@ export function statsHandler(options: StatsHandlerOptions = {}): StatsHandler {
         prefix,
       );
     }
+    if (url.searchParams.has("history") && (requested === null || requested === "json")) {
+      if (history === undefined) {
+        return errorResponse(
+          request,
+          "json",
+          404,
+          "no history: pass a started StatHistory as the viewer's history option",
+          serverName,
+          prefix,
+        );
+      }
+      return respond(
+        request,
+        200,
+        JSON.stringify(history.read(node.path)),
+        headers("json", undefined),
+      );
+    }
     const queryText = (url.searchParams.get("query") ?? "").trim();
     let query: StatQuery | undefined;
     if (queryText !== "") {
@@ -337,7 +388,9 @@ export function statsHandler(options: StatsHandlerOptions = {}): StatsHandler {
       return exposition(request, node, undefined);
     }
     const full = snapshotNode(node);
-    const snapshot: Snapshot | undefined = query === undefined ? full : filterSnapshot(full, query);
+    let snapshot: Snapshot | undefined = query === undefined ? full : filterSnapshot(full, query);
+    const find = format === "html" ? (url.searchParams.get("find") ?? "").trim() : "";
+    if (find !== "" && snapshot !== undefined) snapshot = findInSnapshot(snapshot, find);
     switch (format) {
       case "json":
         return respond(request, 200, JSON.stringify(snapshot ?? {}), headers("json", undefined));
@@ -366,6 +419,11 @@ export function statsHandler(options: StatsHandlerOptions = {}): StatsHandler {
           query: queryText,
           refresh,
           nonce,
+          rowBudget: url.searchParams.has("all") ? Infinity : rowBudget,
+          open: new Set(url.searchParams.getAll("open")),
+          history: history !== undefined,
+          workers: options.workers?.(request),
+          find,
         });
         return respond(request, 200, body, headers("html", nonce));
       }

@@ -36,6 +36,7 @@ export {
   statsHandler,
   type StatsHandlerOptions,
   type ViewerFormat,
+  type WorkerView,
 } from "./handler.ts";
 export { VIEWER_FORMATS } from "./_viewer_formats.ts";
 export { groupStatsHandler } from "./group_handler.ts";

@@ -27,12 +27,12 @@ export interface OakContext {
   /** The request. */
   readonly request: {
     readonly method: string;
-    readonly headers: Headers;
+    readonly headers: { get(name: string): string | null };
   };
   /** The response being built. */
   readonly response: {
     readonly status: number;
-    readonly headers: Headers;
+    readonly headers: { get(name: string): string | null };
   };
   /** The router layers whose path matched, set by oak's router. */
   readonly matched?: readonly OakLayer[];

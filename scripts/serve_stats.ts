@@ -3,7 +3,8 @@
  * recorded by `instrument` (`/http/server`), driven by a built-in client
  * whose requests change the stats all the time, beside other simulated
  * stats and the runtime stats (`/process`), served by the stats viewer.
- * Open the printed URL: auto-refresh is on, so sparklines and charts fill in.
+ * Open the printed URL: the charts start from the server's history (5 s
+ * samples, kept 15 minutes) and auto-refresh extends them.
  *
  * ```sh
  * deno task serve-stats            # viewer on http://127.0.0.1:8765/status/, the app on 8766
@@ -26,6 +27,7 @@ import {
   setCollapsed,
   Stat,
   StateTimeStat,
+  StatHistory,
   SumAggregationStat,
 } from "@scales/core";
 import { serveInBackground } from "@scales/core/http";
@@ -177,8 +179,10 @@ setInterval(() => {
   for (const worker of processor.workers) worker.step();
 }, 100);
 
-const server = await serveInBackground(viewerPort, { serverName: "demo server" });
-console.log(`stats viewer: ${server.url}http/server/?refresh=2`);
+// The last 15 minutes at 5 s (and an hour at 1 min), so a page opened later shows what led up to it.
+const history = new StatHistory({ intervalMs: 5_000, keep: 180 }).start();
+const server = await serveInBackground(viewerPort, { serverName: "demo server", history });
+console.log(`stats viewer: ${server.url}?refresh=2`);
 console.log(`the app:      ${appUrl}/`);
 console.log(`prometheus:   http://127.0.0.1:${server.addr.port}/metrics`);
 Deno.addSignalListener("SIGINT", () => {

@@ -5,9 +5,10 @@
  * @module
  */
 
-import { mkdir } from "node:fs/promises";
+import { mkdir, rm } from "node:fs/promises";
+import type { Server } from "node:http";
 import { join } from "node:path";
-import { type BrowserContext, chromium } from "playwright-core";
+import { type BrowserContext, chromium, type Page } from "playwright-core";
 
 /** Where Debian installs Chromium. */
 export const CHROMIUM = "/usr/bin/chromium";
@@ -33,4 +34,35 @@ export async function launchBrowser(dir: string): Promise<BrowserContext> {
     args: ARGS,
     timeout: 30_000,
   });
+}
+
+/** Collects `page`'s console errors and uncaught script errors (a CSP violation is one). */
+export function consoleErrorsOf(page: Page): string[] {
+  const errors: string[] = [];
+  page.on("console", (message) => {
+    if (message.type() === "error") errors.push(message.text());
+  });
+  page.on("pageerror", (error) => errors.push(String(error)));
+  return errors;
+}
+
+/**
+ * Closes what a browser test opened, whichever of it was opened: the
+ * browser, the viewer, an application server (its keep-alive connections
+ * too) and the temporary folder.
+ */
+export async function closeAll(
+  context: BrowserContext | undefined,
+  viewer: { shutdown(): Promise<void> } | undefined,
+  app: Server | undefined,
+  dir: string | undefined,
+): Promise<void> {
+  try {
+    await context?.close();
+  } finally {
+    await viewer?.shutdown();
+    app?.closeAllConnections();
+    await new Promise((resolve) => app === undefined ? resolve(undefined) : app.close(resolve));
+    if (dir !== undefined) await rm(dir, { recursive: true, force: true });
+  }
 }
