@@ -114,6 +114,20 @@ export {
   type StatNode,
   StatTree,
 } from "./src/tree.ts";
+export {
+  type CellState,
+  type GaugeMerge,
+  type MeterState,
+  type NodeState,
+  type NumberTree,
+  type PmfState,
+  retiredState,
+  treeState,
+  withWorkerMerge,
+} from "./src/worker_state.ts";
+export { type MergeOptions, mergeStates, type WorkerState } from "./src/worker_merge.ts";
+export type { SketchState, SparseBuckets } from "./src/_sketch.ts";
+export type { GroupViews } from "./src/_group_registry.ts";
 export { type Logger, setLogger } from "./src/log.ts";
 export {
   collectRuntimeStats,
@@ -132,3 +146,4 @@ export * from "./graphite/mod.ts";
 export * from "./forensics/mod.ts";
 export * from "./otlp/mod.ts";
 export * from "./instrument/mod.ts";
+export * from "./workers/mod.ts";

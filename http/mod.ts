@@ -39,6 +39,8 @@ export {
   type WorkerView,
 } from "./handler.ts";
 export { VIEWER_FORMATS } from "./_viewer_formats.ts";
+export { groupStatsHandler } from "./group_handler.ts";
+export type { GroupViews } from "../src/_group_registry.ts";
 export {
   type ListenAddr,
   serveInBackground,

@@ -6,8 +6,11 @@
  * @module
  */
 
+import { groupOf } from "../src/_group_registry.ts";
 import { log } from "../src/log.ts";
-import { type ListenAddr, runtime } from "../runtime/mod.ts";
+import { defaultTree } from "../src/tree.ts";
+import { type ListenAddr, type Listener, runtime, unrefInterval } from "../runtime/mod.ts";
+import { groupStatsHandler } from "./group_handler.ts";
 import { statsHandler, type StatsHandlerOptions } from "./handler.ts";
 
 export type { ListenAddr } from "../runtime/mod.ts";
@@ -51,6 +54,11 @@ const LOOPBACK = new Set(["127.0.0.1", "localhost", "::1", "[::1]"]);
  * otherwise. Rejects with an error naming the port when it is already in
  * use, and with a `RangeError` for a port outside 0–65535.
  *
+ * For a tree that has joined a group of workers (`joinWorkers`), every
+ * answer shows the whole group, and a port already taken (by a sibling
+ * worker) is not an error: this worker stands by, retrying every 2 s, and
+ * takes the port over if the sibling that held it is gone.
+ *
  * @example Serve the viewer on a free port, then stop it
  * ```ts
  * import { serveInBackground } from "@scales/core/http";
@@ -73,25 +81,27 @@ export async function serveInBackground(
   if (!LOOPBACK.has(hostname) && options.authorize === undefined) {
     log(`stats viewer listens on ${hostname}, beyond loopback, without an authorize hook`);
   }
-  const handler = statsHandler(options);
-  let listener;
+  const group = groupOf(options.tree ?? defaultTree);
+  const handler = group === undefined ? statsHandler(options) : groupStatsHandler(group, options);
+  let listener: Listener;
   try {
     listener = await runtime().listen({ hostname, port, handler });
   } catch (error) {
-    if (isAddrInUse(error)) {
+    if (isAddrInUse(error) && group !== undefined && port !== 0) {
+      listener = standBy(() => runtime().listen({ hostname, port, handler }), hostname, port);
+    } else if (isAddrInUse(error)) {
       throw new Error(
         `cannot serve stats on ${hostname}:${port}: port ${port} is already in use; pick another port, or 0 for a free one`,
         { cause: error },
       );
+    } else {
+      throw new Error(
+        `cannot serve stats on ${hostname}:${port}: ${
+          error instanceof Error ? error.message : String(error)
+        }`,
+        { cause: error },
+      );
     }
-    throw new Error(
-      `cannot serve stats on ${hostname}:${port}: ${
-        error instanceof Error ? error.message : String(error)
-      }`,
-      {
-        cause: error,
-      },
-    );
   }
   const { addr } = listener;
   let stopping: Promise<void> | undefined;
@@ -112,5 +122,37 @@ export async function serveInBackground(
     finished: listener.finished,
     shutdown,
     [Symbol.asyncDispose]: shutdown,
+  };
+}
+
+/**
+ * A listener for a port a sibling worker holds: it retries every 2 s and
+ * serves once the port is free, until shut down.
+ */
+function standBy(take: () => Promise<Listener>, hostname: string, port: number): Listener {
+  let current: Listener | undefined;
+  let stopped = false;
+  let stop!: () => void;
+  const finished = new Promise<void>((resolve) => stop = resolve);
+  const timer = unrefInterval(() => {
+    if (current !== undefined || stopped) return;
+    take().then((listener) => {
+      if (stopped) return listener.shutdown();
+      current = listener;
+      clearInterval(timer);
+      listener.finished.then(stop, stop);
+    }, (error) => {
+      if (!isAddrInUse(error)) log(`stats viewer: cannot take over ${hostname}:${port}`, error);
+    });
+  }, 2000);
+  return {
+    addr: { hostname, port },
+    finished,
+    shutdown: async () => {
+      stopped = true;
+      clearInterval(timer);
+      if (current !== undefined) await current.shutdown();
+      stop();
+    },
   };
 }

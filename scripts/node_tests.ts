@@ -47,7 +47,12 @@ const NPM = join(ROOT, "npm");
  * process.env, and import npm packages by bare name (listed in package.json),
  * which work on both runtimes. Remove an entry once it is ported.
  */
-export const DENO_ONLY: Record<string, string> = {};
+export const DENO_ONLY: Record<string, string> = {
+  "workers_deno_serve_test.ts": "runs `deno serve --parallel` (the group of Deno workers)",
+  "workers_cluster_test.ts": "bundles its node:cluster / PM2 app with `deno bundle`",
+  "workers_processes_test.ts": "runs its server processes with `deno run`",
+  "workers_prometheus_test.ts": "runs `deno serve --parallel`",
+};
 
 /**
  * Why `name` (a test file in `dir`) cannot run, from `skip` (test files and

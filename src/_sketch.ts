@@ -68,6 +68,57 @@ const NO_NEGATIVES = new BucketStore();
 /** Loads `union` with `parts` taken together; see {@linkcode SketchUnion.load}. */
 let loadUnion: (union: SketchUnion, parts: readonly QuantileSketch[]) => void;
 
+/** A sketch's count, sum, extremes and moment sums. */
+interface Moments {
+  readonly count: number;
+  readonly sum: number;
+  readonly min: number;
+  readonly max: number;
+  readonly zeroCount: number;
+  readonly origin: number;
+  readonly squares: number;
+}
+
+/** Populated buckets of one sign, sparse: `counts[i]` is the count of bucket `indexes[i]`. */
+export interface SparseBuckets {
+  /** Bucket indexes, ascending. */
+  readonly indexes: readonly number[];
+  /** Their counts, all positive. */
+  readonly counts: readonly number[];
+}
+
+/**
+ * A {@linkcode QuantileSketch}'s whole state as plain data (JSON and
+ * structured-clone safe), with only the populated buckets; see
+ * {@linkcode QuantileSketch.state}.
+ */
+export interface SketchState {
+  /** Every sample. */
+  readonly count: number;
+  /** The sum of every sample. */
+  readonly sum: number;
+  /** The smallest sample (0 when there is none). */
+  readonly min: number;
+  /** The largest sample (0 when there is none). */
+  readonly max: number;
+  /** Samples counted as zero. */
+  readonly zeroCount: number;
+  /** The first sample: the shift of the sum of squares. */
+  readonly origin: number;
+  /** Σ(v - origin)². */
+  readonly squares: number;
+  /** The scale the sketch started at. */
+  readonly initialScale: number;
+  /** The sketch's bucket cap. */
+  readonly maxBuckets: number;
+  /** The current scale. */
+  readonly scale: number;
+  /** Buckets of positive values. */
+  readonly positive: SparseBuckets;
+  /** Buckets of negative values, by magnitude. */
+  readonly negative: SparseBuckets;
+}
+
 /** Options for constructing a {@linkcode QuantileSketch}. */
 export interface QuantileSketchOptions {
   /**
@@ -372,26 +423,116 @@ export class QuantileSketch {
    */
   merge(other: QuantileSketch): void {
     if (other === this) other = this.clone();
-    const n2 = other.#count;
-    if (n2 === 0) return;
-    const n1 = this.#count;
-    if (n1 === 0) {
-      this.#origin = other.#origin;
-      this.#squares = other.#squares;
-    } else {
-      // Re-shift other's squares from its origin to ours.
-      const delta = other.#origin - this.#origin;
-      const shifted = other.#sum - n2 * other.#origin;
-      this.#squares += other.#squares + 2 * delta * shifted + n2 * delta * delta;
-    }
-    this.#count = n1 + n2;
-    this.#sum += other.#sum;
-    if (other.#min < this.#min) this.#min = other.#min;
-    if (other.#max > this.#max) this.#max = other.#max;
-    this.#zeroCount += other.#zeroCount;
+    if (other.#count === 0) return;
+    this.#mergeMoments(other.#moments());
     if (other.#scale < this.#scale) this.#downscale(this.#scale - other.#scale);
     this.#mergeStore(this.#positive, other.#positive, other.#scale);
     this.#mergeStore(this.#negative, other.#negative, other.#scale);
+  }
+
+  /** This sketch's count, sum, extremes and moment sums. */
+  #moments(): Moments {
+    return {
+      count: this.#count,
+      sum: this.#sum,
+      min: this.#min,
+      max: this.#max,
+      zeroCount: this.#zeroCount,
+      origin: this.#origin,
+      squares: this.#squares,
+    };
+  }
+
+  /** Adds another sketch's count, sum, extremes and moment sums (`count` > 0). */
+  #mergeMoments(other: Moments): void {
+    const n2 = other.count;
+    const n1 = this.#count;
+    if (n1 === 0) {
+      this.#origin = other.origin;
+      this.#squares = other.squares;
+    } else {
+      // Re-shift other's squares from its origin to ours.
+      const delta = other.origin - this.#origin;
+      const shifted = other.sum - n2 * other.origin;
+      this.#squares += other.squares + 2 * delta * shifted + n2 * delta * delta;
+    }
+    this.#count = n1 + n2;
+    this.#sum += other.sum;
+    if (other.min < this.#min) this.#min = other.min;
+    if (other.max > this.#max) this.#max = other.max;
+    this.#zeroCount += other.zeroCount;
+  }
+
+  /**
+   * The sketch's whole state as plain data: what
+   * {@linkcode QuantileSketch.fromState} rebuilds exactly, so a sketch can
+   * cross a worker or process boundary and still merge exactly.
+   */
+  state(): SketchState {
+    const empty = this.#count === 0;
+    return {
+      initialScale: this.initialScale,
+      maxBuckets: this.maxBuckets,
+      scale: this.#scale,
+      zeroCount: this.#zeroCount,
+      positive: sparseOf(this.#positive),
+      negative: sparseOf(this.#negative),
+      count: this.#count,
+      sum: this.#sum,
+      min: empty ? 0 : this.#min,
+      max: empty ? 0 : this.#max,
+      origin: this.#origin,
+      squares: this.#squares,
+    };
+  }
+
+  /**
+   * The sketch whose {@linkcode QuantileSketch.state} is `state`.
+   *
+   * @throws {RangeError} If the state's scale or buckets are not a sketch's.
+   */
+  static fromState(state: SketchState): QuantileSketch {
+    const sketch = new QuantileSketch({ scale: state.initialScale, maxBuckets: state.maxBuckets });
+    sketch.mergeState(state);
+    return sketch;
+  }
+
+  /**
+   * Adds every value of the sketch whose {@linkcode QuantileSketch.state} is
+   * `state`, exactly as `merge(QuantileSketch.fromState(state))` would,
+   * without building that sketch (a merge across workers does one per
+   * worker and stat).
+   *
+   * @throws {RangeError} If the state's scale or buckets are not a sketch's.
+   */
+  mergeState(state: SketchState): void {
+    if (state.count === 0) return;
+    if (!Number.isInteger(state.scale) || state.scale > MAX_SCALE || state.scale < MIN_SCALE) {
+      throw new RangeError(
+        `sketch state scale must be an integer from ${MIN_SCALE} to ${MAX_SCALE}, got ${state.scale}`,
+      );
+    }
+    this.#mergeMoments(state);
+    if (state.scale < this.#scale) this.#downscale(this.#scale - state.scale);
+    this.#placeSparse(true, state.positive, state.scale);
+    this.#placeSparse(false, state.negative, state.scale);
+  }
+
+  /** Adds sparse buckets at `scale` to the positive or negative store, highest first. */
+  #placeSparse(positive: boolean, buckets: SparseBuckets, scale: number): void {
+    const { indexes, counts } = buckets;
+    for (let i = indexes.length - 1; i >= 0; i--) {
+      const count = counts[i]!;
+      const index = indexes[i]!;
+      if (!Number.isInteger(count) || count < 0 || !Number.isInteger(index)) {
+        throw new RangeError(
+          `sketch state buckets must be integer indexes with non-negative integer counts, got ${index}: ${count}`,
+        );
+      }
+      // The store is read each time: the first negative value replaces NO_NEGATIVES.
+      const store = positive ? this.#positive : this.#negative;
+      if (count > 0) this.#place(store, index >> (scale - this.#scale), count);
+    }
   }
 
   /** Adds every bucket of `from` (at `scale`) into `into`, one of this sketch's stores. */
@@ -541,6 +682,22 @@ export class QuantileSketch {
     const base = Math.pow(2, Math.pow(2, -this.#scale));
     return 2 * upperEdge(index, this.#scale) / (base + 1);
   }
+}
+
+/** A store's populated buckets, sparse. */
+function sparseOf(store: BucketStore): SparseBuckets {
+  const indexes: number[] = [];
+  const counts: number[] = [];
+  const first = store.first();
+  if (first < 0) return { indexes, counts };
+  const all = store.counts;
+  for (let j = first, last = store.last(); j <= last; j++) {
+    if (all[j]! > 0) {
+      indexes.push(store.offset + j);
+      counts.push(all[j]!);
+    }
+  }
+  return { indexes, counts };
 }
 
 /** A store's populated buckets as a trimmed run. */

@@ -153,6 +153,10 @@ function snapshotOfUnion(count: number, sum: number): PmfSnapshot {
 let windowSlots: (pmf: Pmf) => readonly QuantileSketch[];
 /** A distribution's all-time sketches (the retired one first), rotated to now. */
 let allTimeSketches: (pmf: Pmf) => readonly QuantileSketch[];
+/** A fresh sketch of the samples in a distribution's window. */
+let windowOf: (pmf: Pmf) => QuantileSketch;
+/** A copy of the samples of a distribution that have left its window. */
+let retiredOf: (pmf: Pmf) => QuantileSketch;
 
 /** A running measurement from {@linkcode Pmf.time}: stop it to record the duration. */
 export class Timer implements Disposable {
@@ -392,6 +396,15 @@ export class Pmf {
       pmf.#rotate(now());
       return pmf.#slots;
     };
+    windowOf = (pmf) => {
+      const merged = new QuantileSketch({ maxBuckets: pmf.#retired.maxBuckets });
+      for (const slot of windowSlots(pmf)) merged.merge(slot);
+      return merged;
+    };
+    retiredOf = (pmf) => {
+      pmf.#rotate(now());
+      return pmf.#retired.clone();
+    };
     allTimeSketches = (pmf) => {
       pmf.#rotate(now());
       // Not kept on the Pmf: an array per read costs less than its memory.
@@ -521,6 +534,40 @@ export interface PmfAggregate extends PmfSnapshot {
    * Not a field of the snapshot (it is not enumerable).
    */
   exponentialHistogram(): ExponentialHistogramData;
+}
+
+/** Fresh copies of a distribution's sketches: its window, and every sample it ever recorded. */
+export interface PmfSketches {
+  /** The samples in the window (the percentiles' source). */
+  readonly window: QuantileSketch;
+  /** Every sample since the distribution was made. */
+  readonly allTime: QuantileSketch;
+}
+
+/**
+ * Copies of `pmf`'s window and of its samples that have left the window (to
+ * send to another worker: every sample is in one of the two, so the
+ * all-time sketch is their merge).
+ */
+export function windowAndRetired(pmf: Pmf): { window: QuantileSketch; retired: QuantileSketch } {
+  const window = windowOf(pmf);
+  return { window, retired: retiredOf(pmf) };
+}
+
+/**
+ * What a {@linkcode PmfAggregationStat} reads, from a window and an all-time
+ * sketch (for a distribution merged from several sources).
+ */
+export function aggregateOf(sketches: PmfSketches): PmfAggregate {
+  const { window, allTime } = sketches;
+  UNION.load([window], window.maxBuckets);
+  return Object.defineProperty(
+    snapshotOfUnion(allTime.count, allTime.sum),
+    "exponentialHistogram",
+    {
+      value: () => allTime.exponentialHistogram(),
+    },
+  ) as PmfAggregate;
 }
 
 /** The all-time buckets of `children` taken together. */

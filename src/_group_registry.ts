@@ -1,0 +1,34 @@
+/**
+ * Which trees have joined a group of workers: the seam through which the
+ * viewer server answers with the group's merged view without depending on
+ * how the group talks (see `workers/`).
+ *
+ * @module
+ */
+
+import type { StatTree } from "./tree.ts";
+
+/** What a view needs from a joined group. */
+export interface GroupViews {
+  /**
+   * The merged tree of the whole group, or of one worker alone when
+   * `worker` is given (`undefined` when no worker has that name). Settles
+   * within the group's deadline.
+   */
+  view(worker?: string): Promise<StatTree | undefined>;
+  /** Every worker's name that the last view saw, for error messages. */
+  readonly workers: readonly string[];
+}
+
+const groups = new WeakMap<StatTree, GroupViews>();
+
+/** Records that `tree` has joined a group (or left it, with `undefined`). */
+export function setGroupOf(tree: StatTree, group: GroupViews | undefined): void {
+  if (group === undefined) groups.delete(tree);
+  else groups.set(tree, group);
+}
+
+/** The group `tree` has joined, if any. */
+export function groupOf(tree: StatTree): GroupViews | undefined {
+  return groups.get(tree);
+}
