@@ -11,7 +11,7 @@ import type { Snapshot } from "../src/stat.ts";
 import { defaultTree, type StatTree } from "../src/tree.ts";
 import { checkPositive } from "../push/options.ts";
 import { PushPipeline } from "../push/pipeline.ts";
-import { RuledPusher, rulesOf } from "../push/ruled_pusher.ts";
+import { attachPipeline, RuledPusher, rulesOf } from "../push/ruled_pusher.ts";
 import { TcpTransport } from "../push/tcp.ts";
 import { type GraphiteConnector, loadRuntime } from "./_connect.ts";
 import { formatSnapshot, sanitizePrefix, sanitizeSegment } from "./_format.ts";
@@ -85,7 +85,7 @@ export interface GraphitePusherOptions {
  * await pusher.push(); // true once delivered; false here: nothing listens on port 1
  * ```
  */
-export class GraphitePusher extends RuledPusher implements AsyncDisposable {
+export class GraphitePusher extends RuledPusher {
   /** The Graphite host. */
   readonly host: string;
   /** The Graphite plaintext port, usually 2003. */
@@ -132,33 +132,26 @@ export class GraphitePusher extends RuledPusher implements AsyncDisposable {
       connectTimeoutMs: checkPositive(options.connectTimeoutMs ?? 5_000, "connectTimeoutMs", false),
       writeTimeoutMs: checkPositive(options.writeTimeoutMs ?? 10_000, "writeTimeoutMs", false),
     });
-    this.#pipeline = new PushPipeline("graphite", transport, {
-      maxQueuedPushes: options.maxQueuedPushes,
-      maxQueuedValues: checkPositive(options.maxQueuedLines ?? 1_000_000, "maxQueuedLines"),
-      maxBatchBytes: checkPositive(options.maxWriteBytes ?? 262_144, "maxWriteBytes"),
-      minBackoffMs: options.minBackoffMs,
-      maxBackoffMs: options.maxBackoffMs,
-      resendOnReconnect: options.resendOnReconnect ?? 2,
-      unit: "lines",
-      tree,
-      clock,
-      random: options.random,
-    });
-  }
-
-  /** Pushes waiting to be sent (queued and being written). */
-  get queuedPushes(): number {
-    return this.#pipeline.queuedPushes;
+    this.#pipeline = attachPipeline(
+      this,
+      new PushPipeline("graphite", transport, {
+        maxQueuedPushes: options.maxQueuedPushes,
+        maxQueuedValues: checkPositive(options.maxQueuedLines ?? 1_000_000, "maxQueuedLines"),
+        maxBatchBytes: checkPositive(options.maxWriteBytes ?? 262_144, "maxWriteBytes"),
+        minBackoffMs: options.minBackoffMs,
+        maxBackoffMs: options.maxBackoffMs,
+        resendOnReconnect: options.resendOnReconnect ?? 2,
+        unit: "lines",
+        tree,
+        clock,
+        random: options.random,
+      }),
+    );
   }
 
   /** Lines waiting to be sent (queued and being written). */
   get queuedLines(): number {
     return this.#pipeline.queuedValues;
-  }
-
-  /** Whether {@linkcode GraphitePusher.close} has been called: later pushes are ignored. */
-  get closed(): boolean {
-    return this.#pipeline.closed;
   }
 
   /**
@@ -227,28 +220,5 @@ export class GraphitePusher extends RuledPusher implements AsyncDisposable {
         skipped: formatted.skipped,
       };
     });
-  }
-
-  /**
-   * Sends what is queued now, unless a reconnect is backing off (a timer
-   * retries then). Resolves to whether the queue is empty. Never rejects.
-   */
-  flush(): Promise<boolean> {
-    return this.#pipeline.flush();
-  }
-
-  /**
-   * Stops taking pushes, sends what is queued (trying at once, even during
-   * a backoff) within `deadlineMs`, then closes the connection. What could
-   * not be sent is dropped and counted. Resolves to whether everything was
-   * sent. Never rejects.
-   */
-  close(deadlineMs = 5_000): Promise<boolean> {
-    return this.#pipeline.close(deadlineMs);
-  }
-
-  /** Same as {@linkcode GraphitePusher.close}, for `await using`. */
-  async [Symbol.asyncDispose](): Promise<void> {
-    await this.close();
   }
 }

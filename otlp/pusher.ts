@@ -10,7 +10,7 @@
 import { metricFamilies } from "../src/model.ts";
 import { defaultTree, type StatTree } from "../src/tree.ts";
 import { PushPipeline } from "../push/pipeline.ts";
-import { RuledPusher, rulesOf } from "../push/ruled_pusher.ts";
+import { attachPipeline, RuledPusher, rulesOf } from "../push/ruled_pusher.ts";
 import { runtime } from "../runtime/mod.ts";
 import {
   type OtlpCompression,
@@ -153,7 +153,7 @@ function processStartMs(): number {
  * assert.equal(pusher.queuedPushes, 1);
  * ```
  */
-export class OtlpPusher extends RuledPusher implements AsyncDisposable {
+export class OtlpPusher extends RuledPusher {
   /** The metrics URL. */
   readonly endpoint: string;
   /** The wire format. */
@@ -193,32 +193,25 @@ export class OtlpPusher extends RuledPusher implements AsyncDisposable {
       timeoutMs: this.config.timeoutMs,
       clock,
     });
-    this.#pipeline = new PushPipeline("otlp", transport, {
-      maxQueuedPushes: options.maxQueuedPushes,
-      maxQueuedValues: options.maxQueuedDataPoints,
-      maxBatchBytes: options.maxRequestBytes ?? 4 * 1024 * 1024,
-      minBackoffMs: options.minBackoffMs,
-      maxBackoffMs: options.maxBackoffMs,
-      unit: "data points",
-      tree: this.#tree,
-      clock,
-      random: options.random,
-    });
-  }
-
-  /** Pushes waiting to be sent (queued and being sent). */
-  get queuedPushes(): number {
-    return this.#pipeline.queuedPushes;
+    this.#pipeline = attachPipeline(
+      this,
+      new PushPipeline("otlp", transport, {
+        maxQueuedPushes: options.maxQueuedPushes,
+        maxQueuedValues: options.maxQueuedDataPoints,
+        maxBatchBytes: options.maxRequestBytes ?? 4 * 1024 * 1024,
+        minBackoffMs: options.minBackoffMs,
+        maxBackoffMs: options.maxBackoffMs,
+        unit: "data points",
+        tree: this.#tree,
+        clock,
+        random: options.random,
+      }),
+    );
   }
 
   /** Data points waiting to be sent (queued and being sent). */
   get queuedDataPoints(): number {
     return this.#pipeline.queuedValues;
-  }
-
-  /** Whether {@linkcode OtlpPusher.close} has been called: later pushes are ignored. */
-  get closed(): boolean {
-    return this.#pipeline.closed;
   }
 
   #map(): MappedPush {
@@ -270,28 +263,5 @@ export class OtlpPusher extends RuledPusher implements AsyncDisposable {
         skipped: mapped.skipped,
       };
     });
-  }
-
-  /**
-   * Sends what is queued now, unless a retry is backing off (a timer
-   * retries then). Resolves to whether the queue is empty. Never rejects.
-   */
-  flush(): Promise<boolean> {
-    return this.#pipeline.flush();
-  }
-
-  /**
-   * Stops taking pushes, sends what is queued (trying at once, even during
-   * a backoff) within `deadlineMs`, then stops. What could not be sent is
-   * dropped and counted. Resolves to whether everything was sent. Never
-   * rejects.
-   */
-  close(deadlineMs = 5_000): Promise<boolean> {
-    return this.#pipeline.close(deadlineMs);
-  }
-
-  /** Same as {@linkcode OtlpPusher.close}, for `await using`. */
-  async [Symbol.asyncDispose](): Promise<void> {
-    await this.close();
   }
 }
