@@ -7,7 +7,11 @@ import { collection, IntStat, joinWorkers, PmfStat } from "../../mod.ts";
 import { serveInBackground } from "../../http/mod.ts";
 
 const env = process.env;
-const group = joinWorkers({ transport: "directory", directory: env.SCALES_DIR });
+const group = joinWorkers({
+  transport: "directory",
+  directory: env.SCALES_DIR,
+  deadlineMs: Number(env.DEADLINE_MS ?? 1_000),
+});
 await group.ready;
 const STATS = collection("/web", IntStat("requests"), PmfStat("latency"));
 await serveInBackground(Number(env.STATS_PORT));
