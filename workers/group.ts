@@ -5,7 +5,7 @@
  * @module
  */
 
-import { setGroupOf } from "../src/_group_registry.ts";
+import { setGroupOf, setMissingOf } from "../src/_group_registry.ts";
 import { DoubleStat, IntStat, Stat } from "../src/basic_stats.ts";
 import { describeValue, log } from "../src/log.ts";
 import type { Snapshot } from "../src/stat.ts";
@@ -193,11 +193,16 @@ export function joinWorkers(options: JoinWorkersOptions = {}): WorkerGroup {
       if (state !== undefined) stale.push({ worker: name, state });
     }
     workers = [...live, ...gathered.missing].map((w) => w.worker);
+    const missing = gathered.missing.map((m) => m.worker);
     if (worker !== undefined) {
       const one = [...live, ...stale].find((w) => w.worker === worker);
-      return one === undefined ? undefined : mergeStates([one], { single: true });
+      if (one === undefined) return undefined;
+      const alone = mergeStates([one], { single: true });
+      setMissingOf(alone, missing.includes(worker) ? [worker] : []);
+      return alone;
     }
     const merged = mergeStates([...live, ...stale, ...gathered.departed]);
+    setMissingOf(merged, missing);
     const stats = merged.collection(
       "/scales/workers",
       IntStat("live"),
