@@ -16,6 +16,11 @@ export interface GroupViews {
    * within the group's deadline.
    */
   view(worker?: string): Promise<StatTree | undefined>;
+  /**
+   * The merged tree at once, without waiting for anyone: this worker's
+   * current state with the others' as of the last view.
+   */
+  lastKnownView(): StatTree;
   /** Every worker's name that the last view saw, for error messages. */
   readonly workers: readonly string[];
 }
