@@ -13,7 +13,7 @@ import { QuantileSketch } from "./_sketch.ts";
 import { describeValue } from "./log.ts";
 import { joinPath } from "./path.ts";
 import { aggregateOf, type PmfAggregate, type PmfSketches, type PmfSnapshot } from "./pmf.ts";
-import type { Aggregator, SnapshotValue, StatCell, StatKind } from "./stat.ts";
+import type { Aggregator, SnapshotValue, StatCell, StatKind, StatUnit } from "./stat.ts";
 import { setSnapshotKey } from "./stat.ts";
 import { ensureChild, type StatNode, StatTree } from "./tree.ts";
 import type { ExponentialHistogramData } from "./exponential_histogram.ts";
@@ -43,6 +43,7 @@ type Acc =
     readonly type: string;
     readonly kind: StatKind;
     readonly metricName?: string;
+    readonly unit?: StatUnit;
     readonly labelNames?: readonly string[];
   }
   & (
@@ -113,6 +114,7 @@ function newAcc(cell: CellState): Acc {
     type: cell.type,
     kind: cell.kind,
     metricName: cell.metricName,
+    unit: cell.unit,
     labelNames: cell.labelNames,
   };
   switch (cell.merge) {
@@ -243,6 +245,8 @@ class MergedCell implements StatCell {
   aggregators: Aggregator[] | null = null;
   /** The dimension names: a labelled stat's, with `worker` first for a value per worker. */
   labelNames?: readonly string[];
+  /** The unit the workers' stat records in (`withUnit`). */
+  unit?: StatUnit;
   /** A merged distribution's all-time buckets (of one combination, for a keyed one). */
   histogram?: (labelValues?: readonly string[]) => ExponentialHistogramData | undefined;
 
@@ -319,6 +323,7 @@ function materialize(acc: Acc, node: AccNode, path: string, single: boolean): Me
   const make = (kind: StatKind, value: unknown, view: () => SnapshotValue) => {
     const cell = new MergedCell(acc.name, acc.type, kind, path, value, view, acc.metricName);
     if (acc.labelNames !== undefined) cell.labelNames = acc.labelNames;
+    if (acc.unit !== undefined) cell.unit = acc.unit;
     return cell;
   };
   switch (acc.merge) {

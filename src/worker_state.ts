@@ -11,7 +11,7 @@ import { QuantileSketch, type SketchState } from "./_sketch.ts";
 import { labelledEntries } from "./labelled_stats.ts";
 import type { Meter } from "./meter.ts";
 import { type Pmf, windowAndRetired } from "./pmf.ts";
-import type { SnapshotValue, StatCell, StatKind, StatSpec } from "./stat.ts";
+import type { SnapshotValue, StatCell, StatKind, StatSpec, StatUnit } from "./stat.ts";
 import { errorMarker, type StatNode, type StatTree } from "./tree.ts";
 
 /** How the values of one gauge in several workers combine: one per worker (the default), or one number. */
@@ -80,6 +80,8 @@ export type CellState =
     readonly kind: StatKind;
     /** Its Prometheus family name, when set by `withMetricName`. */
     readonly metricName?: string;
+    /** The unit it records its values in, when set by `withUnit`. */
+    readonly unit?: StatUnit;
     /** A labelled stat's dimension names (its value nests one level per name). */
     readonly labelNames?: readonly string[];
   }
@@ -175,6 +177,7 @@ function cellState(cell: StatCell): CellState {
   const head = {
     ...base,
     ...(cell.metricName === undefined ? {} : { metricName: cell.metricName }),
+    ...(cell.unit === undefined ? {} : { unit: cell.unit }),
     ...(cell.labelNames === undefined ? {} : { labelNames: cell.labelNames }),
   };
   switch (cell.type) {

@@ -18,6 +18,8 @@ import {
   Stat,
   StatTree,
   treeState,
+  withMetricName,
+  withUnit,
   withWorkerMerge,
 } from "@scales/core";
 import { toPrometheusText } from "@scales/core/http";
@@ -212,6 +214,16 @@ describe("mergeStates for exporters", () => {
     const tree = merged(...trees);
     assert.deepEqual(tree.getStats("/pool")!.busy, { w0: { db: 2 }, w1: { db: 3 } });
     assert.deepEqual(tree.findNode("/pool")!.cells.get("busy")!.labelNames, ["worker", "pool"]);
+  });
+
+  it("keeps a stat's unit and metric name, so exporters scale it as the workers' own", () => {
+    const tree = new StatTree();
+    tree.collection(
+      "/web",
+      withMetricName(withUnit(PmfStat("latency"), "milliseconds"), "web_latency_seconds"),
+    ).latency.add(250);
+    const cell = merged(tree, tree).findNode("/web")!.cells.get("latency")!;
+    assert.deepEqual([cell.unit, cell.metricName], ["milliseconds", "web_latency_seconds"]);
   });
 
   it("gives Prometheus a gauge per worker under a worker label", () => {
