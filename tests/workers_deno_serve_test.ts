@@ -94,6 +94,16 @@ for (const workers of [2, 4]) {
         assert.doesNotMatch(server.output(), /already in use/);
       });
 
+      it("instrument's request durations merge: the route's count is every worker's requests", async () => {
+        const view = await mergedJson(server.stats);
+        const http = (view as unknown as {
+          http: { server: { requestDuration: Record<string, Record<string, unknown>> } };
+        }).http;
+        const byStatus = http.server.requestDuration.GET!["/"] as Record<string, { count: number }>;
+        assert.deepEqual(Object.keys(byStatus), ["200"]);
+        assert.equal(byStatus["200"]!.count, view.web.requests);
+      });
+
       it("every worker still answers after the standby workers retried the viewer's port (every 2 s)", async () => {
         await new Promise((resolve) => setTimeout(resolve, 2500));
         const view = await mergedJson(server.stats);
