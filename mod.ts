@@ -117,6 +117,7 @@ export {
 export {
   type CellState,
   type GaugeMerge,
+  type LabelledPmfState,
   type MeterState,
   type NodeState,
   type NumberTree,

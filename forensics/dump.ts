@@ -6,6 +6,7 @@
  * @module
  */
 
+import { groupOf } from "../src/_group_registry.ts";
 import { describeValue, log } from "../src/log.ts";
 import type { Snapshot } from "../src/stat.ts";
 import { defaultTree, type StatTree } from "../src/tree.ts";
@@ -20,6 +21,21 @@ function render(now: Date, tree: StatTree): string {
   return JSON.stringify(dump, null, 2) + "\n";
 }
 
+/**
+ * The tree a dump writes: a joined tree's group view when `merged` is not
+ * `false` (waiting up to the group's deadline), else `tree` itself.
+ */
+async function viewOf(tree: StatTree, merged: boolean | undefined): Promise<StatTree> {
+  const group = merged === false ? undefined : groupOf(tree);
+  return (await group?.view()) ?? tree;
+}
+
+/** What the synchronous dump at exit writes: a joined tree's last known merged view. */
+function viewNow(tree: StatTree, merged: boolean | undefined): StatTree {
+  const group = merged === false ? undefined : groupOf(tree);
+  return group?.lastKnownView() ?? tree;
+}
+
 function checkPath(path: unknown, what: string): string {
   if (typeof path !== "string" || path === "") {
     throw new TypeError(`${what} takes a non-empty file path, got ${describeValue(path)}`);
@@ -31,6 +47,12 @@ function checkPath(path: unknown, what: string): string {
 export interface DumpOptions {
   /** The tree to write (default: {@linkcode defaultTree}). */
   tree?: StatTree;
+  /**
+   * For a tree that has joined a group of workers (`joinWorkers`): write
+   * the whole group's merged view (default `true`), or, with `false`, this
+   * worker's own stats. No effect on a tree that has not joined.
+   */
+  merged?: boolean;
 }
 
 /**
@@ -38,6 +60,9 @@ export interface DumpOptions {
  * timestamp, atomically (a temporary file next to it, then a rename): a
  * reader sees the previous file or the new one, never half of one. Rejects
  * when the file cannot be written (unlike the periodic dumper, which logs).
+ * A tree that has joined a group of workers (`joinWorkers`) is written as
+ * the group's merged view, taken within the group's deadline (unless
+ * `merged: false`).
  *
  * @example
  * ```ts
@@ -53,7 +78,8 @@ export interface DumpOptions {
  */
 export async function dumpStatsTo(path: string, options: DumpOptions = {}): Promise<void> {
   checkPath(path, "dumpStatsTo()");
-  await runtime().writeFileAtomic(path, render(new Date(), options.tree ?? defaultTree));
+  const tree = await viewOf(options.tree ?? defaultTree, options.merged);
+  await runtime().writeFileAtomic(path, render(new Date(), tree));
 }
 
 /** Options of {@linkcode PeriodicFileDumper}. */
@@ -86,6 +112,14 @@ export interface PeriodicFileDumperOptions extends DumpOptions {
  * failures are logged, never thrown; the timer does not keep the process
  * alive.
  *
+ * For a tree that has joined a group of workers (`joinWorkers`), each
+ * periodic dump writes the group's merged view (taken within the group's
+ * deadline) unless `merged: false`. The dump at exit is synchronous and
+ * cannot wait for the other workers: it writes this worker's current
+ * stats merged with the others' as of the last view (the last periodic
+ * dump at the latest; `/scales/workers/othersAgeMs` says how old), so its
+ * counters are never below the previous dump's.
+ *
  * @example
  * ```ts
  * import { PeriodicFileDumper } from "@scales/core";
@@ -106,6 +140,7 @@ export class PeriodicFileDumper implements AsyncDisposable {
   readonly #dumpOnExit: boolean;
   readonly #signals: boolean;
   readonly #tree: StatTree;
+  readonly #merged: boolean | undefined;
   #runtime: RuntimeAdapter | undefined;
   #timer: ReturnType<typeof setInterval> | undefined;
   #removeExitListeners: (() => void) | undefined;
@@ -125,6 +160,7 @@ export class PeriodicFileDumper implements AsyncDisposable {
     this.#dumpOnExit = options.dumpOnExit ?? true;
     this.#signals = options.signals ?? true;
     this.#tree = options.tree ?? defaultTree;
+    this.#merged = options.merged;
   }
 
   /**
@@ -156,7 +192,8 @@ export class PeriodicFileDumper implements AsyncDisposable {
     if (writer === undefined) return Promise.resolve();
     this.#writing = (async () => {
       try {
-        await writer.writeFileAtomic(this.path, render(new Date(), this.#tree));
+        const tree = await viewOf(this.#tree, this.#merged);
+        await writer.writeFileAtomic(this.path, render(new Date(), tree));
       } catch (error) {
         log(`forensics: cannot write the stats dump to ${this.path}`, error);
       }
@@ -188,7 +225,8 @@ export class PeriodicFileDumper implements AsyncDisposable {
     if (this.#finalDone || this.#runtime === undefined) return;
     this.#finalDone = true;
     try {
-      this.#runtime.writeFileAtomicSync(this.path, render(new Date(), this.#tree));
+      const tree = viewNow(this.#tree, this.#merged);
+      this.#runtime.writeFileAtomicSync(this.path, render(new Date(), tree));
     } catch (error) {
       log(`forensics: cannot write the last stats dump (${reason}) to ${this.path}`, error);
     }

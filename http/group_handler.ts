@@ -5,14 +5,16 @@
  * @module
  */
 
-import type { GroupViews } from "../src/_group_registry.ts";
+import { type GroupViews, missingOf } from "../src/_group_registry.ts";
 import { statsHandler, type StatsHandlerOptions } from "./handler.ts";
 
 /**
  * The stats viewer ({@linkcode statsHandler}) for a tree that has joined a
  * group of workers: every answer shows the whole group, merged, within the
  * group's deadline; `?worker=<name>` shows one worker alone (404 naming
- * the workers when there is none of that name). `serveInBackground` uses it
+ * the workers when there is none of that name). The HTML page lists the
+ * workers, each a `?worker=<name>` link, and names those missing from the
+ * answer (unless `options.workers` says otherwise). `serveInBackground` uses it
  * by itself for a joined tree; mount it in your own server otherwise.
  *
  * @example
@@ -49,6 +51,9 @@ export function groupStatsHandler(
         },
       );
     }
-    return statsHandler({ ...options, tree })(request);
+    const names = [...group.workers].sort();
+    const missing = missingOf(tree);
+    const workers = options.workers ?? (() => ({ names, selected: worker, missing }));
+    return statsHandler({ ...options, tree, workers })(request);
   };
 }

@@ -436,7 +436,7 @@ function workersLine(workers: WorkerView | undefined): string {
       ? ""
       : `\n<p class="note warn" role="status">Missing: ${
         missing.map(escapeHtml).join(", ")
-      } (not in these numbers)</p>`
+      } (no answer in time; last known values shown)</p>`
   }`;
 }
 

@@ -136,7 +136,9 @@ function standBy(take: () => Promise<Listener>, hostname: string, port: number):
   const finished = new Promise<void>((resolve) => stop = resolve);
   const timer = unrefInterval(() => {
     if (current !== undefined || stopped) return;
-    take().then((listener) => {
+    // An adapter may throw rather than reject (Deno.serve throws AddrInUse at
+    // once): thrown here, in a timer, it would kill the worker.
+    Promise.resolve().then(take).then((listener) => {
       if (stopped) return listener.shutdown();
       current = listener;
       clearInterval(timer);

@@ -16,11 +16,27 @@ export interface GroupViews {
    * within the group's deadline.
    */
   view(worker?: string): Promise<StatTree | undefined>;
+  /**
+   * The merged tree at once, without waiting for anyone: this worker's
+   * current state with the others' as of the last view.
+   */
+  lastKnownView(): StatTree;
   /** Every worker's name that the last view saw, for error messages. */
   readonly workers: readonly string[];
 }
 
 const groups = new WeakMap<StatTree, GroupViews>();
+const missingByView = new WeakMap<StatTree, readonly string[]>();
+
+/** Records which workers did not answer in time for `view`, a tree a group's view returned. */
+export function setMissingOf(view: StatTree, missing: readonly string[]): void {
+  missingByView.set(view, missing);
+}
+
+/** The workers that did not answer in time for `view` (none for a tree no group's view returned). */
+export function missingOf(view: StatTree): readonly string[] {
+  return missingByView.get(view) ?? [];
+}
 
 /** Records that `tree` has joined a group (or left it, with `undefined`). */
 export function setGroupOf(tree: StatTree, group: GroupViews | undefined): void {

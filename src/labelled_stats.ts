@@ -243,6 +243,19 @@ class LabelledCell<T> implements StatCell<Labelled<T>> {
     return level as T | undefined;
   }
 
+  /** Every combination with its entry, in the order they were made (label values copied). */
+  *entries(): IterableIterator<[readonly string[], T]> {
+    yield* this.#entriesOf(this.#root, []);
+  }
+
+  *#entriesOf(level: Level<T>, above: string[]): IterableIterator<[readonly string[], T]> {
+    const last = above.length === this.#depth - 1;
+    for (const [key, next] of level) {
+      if (last) yield [[...above, key], next as T];
+      else yield* this.#entriesOf(next as Level<T>, [...above, key]);
+    }
+  }
+
   /** The all-time buckets of the distribution of one combination (none for other kinds). */
   histogram(labelValues?: readonly string[]): ExponentialHistogramData | undefined {
     const entry = labelValues === undefined ? undefined : this.find(labelValues);
@@ -278,6 +291,16 @@ class LabelledCell<T> implements StatCell<Labelled<T>> {
     }
     return out;
   }
+}
+
+/**
+ * Every combination of a labelled stat's cell with its entry (for a merged
+ * view across workers), or `undefined` when `cell` is not a labelled stat.
+ */
+export function labelledEntries(
+  cell: StatCell,
+): Iterable<[readonly string[], unknown]> | undefined {
+  return cell instanceof LabelledCell ? cell.entries() : undefined;
 }
 
 function labelledSpec<N extends string, T>(

@@ -13,11 +13,18 @@ import { QuantileSketch } from "./_sketch.ts";
 import { describeValue } from "./log.ts";
 import { joinPath } from "./path.ts";
 import { aggregateOf, type PmfAggregate, type PmfSketches, type PmfSnapshot } from "./pmf.ts";
-import type { Aggregator, SnapshotValue, StatCell, StatKind } from "./stat.ts";
+import type { Aggregator, SnapshotValue, StatCell, StatKind, StatUnit } from "./stat.ts";
 import { setSnapshotKey } from "./stat.ts";
 import { ensureChild, type StatNode, StatTree } from "./tree.ts";
 import type { ExponentialHistogramData } from "./exponential_histogram.ts";
-import type { CellState, MeterState, NodeState, NumberTree, PmfState } from "./worker_state.ts";
+import type {
+  CellState,
+  LabelledPmfState,
+  MeterState,
+  NodeState,
+  NumberTree,
+  PmfState,
+} from "./worker_state.ts";
 
 /** One worker's state, by the worker's name. */
 export interface WorkerState {
@@ -36,6 +43,7 @@ type Acc =
     readonly type: string;
     readonly kind: StatKind;
     readonly metricName?: string;
+    readonly unit?: StatUnit;
     readonly labelNames?: readonly string[];
   }
   & (
@@ -44,10 +52,20 @@ type Acc =
     | { readonly merge: "sum" | "min" | "max"; total: number | undefined }
     | { readonly merge: "pmf"; readonly sketches: PmfSketches }
     | { readonly merge: "pmfDict"; readonly entries: Map<string, PmfSketches> }
+    | { readonly merge: "pmfLabelled"; readonly entries: Map<string, LabelledSketches> }
     | { readonly merge: "meter"; readonly meter: Rates }
     | { readonly merge: "meterDict"; readonly entries: Map<string, Rates> }
     | { readonly merge: "recompute" }
   );
+
+/** The merged sketches of one combination of a labelled distribution. */
+interface LabelledSketches {
+  readonly labels: readonly string[];
+  readonly sketches: PmfSketches;
+}
+
+/** The key of a combination of label values in a map (values may hold any character). */
+const comboKey = (labels: readonly string[]): string => JSON.stringify(labels);
 
 type Rates = { count: number; m1: number; m5: number; m15: number; mean: number };
 
@@ -96,6 +114,7 @@ function newAcc(cell: CellState): Acc {
     type: cell.type,
     kind: cell.kind,
     metricName: cell.metricName,
+    unit: cell.unit,
     labelNames: cell.labelNames,
   };
   switch (cell.merge) {
@@ -111,6 +130,8 @@ function newAcc(cell: CellState): Acc {
       return { ...head, merge: "pmf", sketches: emptySketches() };
     case "pmfDict":
       return { ...head, merge: "pmfDict", entries: new Map() };
+    case "pmfLabelled":
+      return { ...head, merge: "pmfLabelled", entries: new Map() };
     case "meter":
       return { ...head, merge: "meter", meter: zeroRates() };
     case "meterDict":
@@ -154,6 +175,17 @@ function fold(acc: Acc, cell: CellState, worker: string): void {
         let sketches = acc.entries.get(key);
         if (sketches === undefined) acc.entries.set(key, sketches = emptySketches());
         mergePmf(sketches, value[key]!);
+      }
+      return;
+    }
+    case "pmfLabelled": {
+      for (const { labels, state } of cell.value as readonly LabelledPmfState[]) {
+        const key = comboKey(labels);
+        let entry = acc.entries.get(key);
+        if (entry === undefined) {
+          acc.entries.set(key, entry = { labels, sketches: emptySketches() });
+        }
+        mergePmf(entry.sketches, state);
       }
       return;
     }
@@ -213,6 +245,8 @@ class MergedCell implements StatCell {
   aggregators: Aggregator[] | null = null;
   /** The dimension names: a labelled stat's, with `worker` first for a value per worker. */
   labelNames?: readonly string[];
+  /** The unit the workers' stat records in (`withUnit`). */
+  unit?: StatUnit;
   /** A merged distribution's all-time buckets (of one combination, for a keyed one). */
   histogram?: (labelValues?: readonly string[]) => ExponentialHistogramData | undefined;
 
@@ -269,10 +303,27 @@ function gatherBelow(node: AccNode, name: string, into: PmfSketches): void {
   }
 }
 
+/** Sets `value` at the path `labels` of nested objects, making the levels on the way. */
+function nestAt<V>(root: Record<string, unknown>, labels: readonly string[], value: V): void {
+  let level = root;
+  for (let i = 0; i < labels.length - 1; i++) {
+    const key = labels[i]!;
+    let next = Object.hasOwn(level, key) ? level[key] as Record<string, unknown> : undefined;
+    if (next === undefined) setSnapshotKey(level as Record<string, SnapshotValue>, key, next = {});
+    level = next;
+  }
+  setSnapshotKey(
+    level as Record<string, SnapshotValue>,
+    labels[labels.length - 1]!,
+    value as SnapshotValue,
+  );
+}
+
 function materialize(acc: Acc, node: AccNode, path: string, single: boolean): MergedCell {
   const make = (kind: StatKind, value: unknown, view: () => SnapshotValue) => {
     const cell = new MergedCell(acc.name, acc.type, kind, path, value, view, acc.metricName);
     if (acc.labelNames !== undefined) cell.labelNames = acc.labelNames;
+    if (acc.unit !== undefined) cell.unit = acc.unit;
     return cell;
   };
   switch (acc.merge) {
@@ -323,6 +374,29 @@ function materialize(acc: Acc, node: AccNode, path: string, single: boolean): Me
       const cell = make(acc.kind, aggregates, () => objectOf(aggregates, plain));
       cell.histogram = (labelValues) =>
         finished.get(labelValues?.[0] ?? "")?.allTime.exponentialHistogram();
+      return cell;
+    }
+    case "pmfLabelled": {
+      const finished = new Map<string, PmfSketches>();
+      const combos: { labels: readonly string[]; aggregate: PmfAggregate }[] = [];
+      const aggregates: Record<string, unknown> = {};
+      for (const [key, { labels, sketches }] of acc.entries) {
+        const done = finish(sketches);
+        finished.set(key, done);
+        const aggregate = aggregateOf(done);
+        combos.push({ labels, aggregate });
+        nestAt(aggregates, labels, aggregate);
+      }
+      const view = () => {
+        const out: Record<string, SnapshotValue> = {};
+        for (const { labels, aggregate } of combos) nestAt(out, labels, plain(aggregate));
+        return out;
+      };
+      const cell = make(acc.kind, aggregates, view);
+      cell.histogram = (labelValues) =>
+        labelValues === undefined
+          ? undefined
+          : finished.get(comboKey(labelValues))?.allTime.exponentialHistogram();
       return cell;
     }
     case "meter": {

@@ -8,9 +8,10 @@
  */
 
 import { QuantileSketch, type SketchState } from "./_sketch.ts";
+import { labelledEntries } from "./labelled_stats.ts";
 import type { Meter } from "./meter.ts";
 import { type Pmf, windowAndRetired } from "./pmf.ts";
-import type { SnapshotValue, StatCell, StatKind, StatSpec } from "./stat.ts";
+import type { SnapshotValue, StatCell, StatKind, StatSpec, StatUnit } from "./stat.ts";
 import { errorMarker, type StatNode, type StatTree } from "./tree.ts";
 
 /** How the values of one gauge in several workers combine: one per worker (the default), or one number. */
@@ -25,6 +26,14 @@ export interface PmfState {
   readonly window: SketchState;
   /** The samples that have left the window. */
   readonly retired: SketchState;
+}
+
+/** The distribution of one combination of labels of a `LabelledPmfStat`. */
+export interface LabelledPmfState {
+  /** The label values, in the order of the stat's `labelNames`. */
+  readonly labels: readonly string[];
+  /** The distribution's sketches. */
+  readonly state: PmfState;
 }
 
 /** Numbers by key, nested one level per dimension of a labelled stat. */
@@ -56,7 +65,8 @@ export interface MeterState {
  * One stat's state. `merge` says how workers combine:
  * - `add`: numbers, or dicts of numbers key by key (counters, sums, dict counts);
  * - `worker`, `sum`, `min`, `max`: gauges (see {@linkcode GaugeMerge});
- * - `pmf`, `pmfDict`: distributions (exact sketch merge);
+ * - `pmf`, `pmfDict`, `pmfLabelled`: distributions (exact sketch merge;
+ *   `pmfLabelled` combination by combination of a `LabelledPmfStat`);
  * - `meter`, `meterDict`: meters (counts and rates add);
  * - `recompute`: a `PmfAggregationStat`, recomputed over the merged tree.
  */
@@ -70,6 +80,8 @@ export type CellState =
     readonly kind: StatKind;
     /** Its Prometheus family name, when set by `withMetricName`. */
     readonly metricName?: string;
+    /** The unit it records its values in, when set by `withUnit`. */
+    readonly unit?: StatUnit;
     /** A labelled stat's dimension names (its value nests one level per name). */
     readonly labelNames?: readonly string[];
   }
@@ -78,6 +90,7 @@ export type CellState =
     | { readonly merge: GaugeMerge; readonly value: SnapshotValue }
     | { readonly merge: "pmf"; readonly value: PmfState }
     | { readonly merge: "pmfDict"; readonly value: Readonly<Record<string, PmfState>> }
+    | { readonly merge: "pmfLabelled"; readonly value: readonly LabelledPmfState[] }
     | { readonly merge: "meter"; readonly value: MeterState }
     | { readonly merge: "meterDict"; readonly value: Readonly<Record<string, MeterState>> }
     | { readonly merge: "recompute"; readonly value: null }
@@ -164,6 +177,7 @@ function cellState(cell: StatCell): CellState {
   const head = {
     ...base,
     ...(cell.metricName === undefined ? {} : { metricName: cell.metricName }),
+    ...(cell.unit === undefined ? {} : { unit: cell.unit }),
     ...(cell.labelNames === undefined ? {} : { labelNames: cell.labelNames }),
   };
   switch (cell.type) {
@@ -177,6 +191,13 @@ function cellState(cell: StatCell): CellState {
         merge: "pmfDict",
         value: keyedState(cell.get() as Record<string, Pmf>, pmfState),
       };
+    case "LabelledPmfStat": {
+      const entries = labelledEntries(cell);
+      if (entries === undefined) break;
+      const value: LabelledPmfState[] = [];
+      for (const [labels, pmf] of entries) value.push({ labels, state: pmfState(pmf as Pmf) });
+      return { ...head, merge: "pmfLabelled", value };
+    }
     case "MeterStat":
       return { ...head, merge: "meter", value: meterState(cell.get() as Meter) };
     case "MeterDictStat":
@@ -265,6 +286,11 @@ function retireCell(cell: CellState): CellState | undefined {
       }
       return { ...cell, value };
     }
+    case "pmfLabelled":
+      return {
+        ...cell,
+        value: cell.value.map(({ labels, state }) => ({ labels, state: retirePmf(state) })),
+      };
     case "meter":
       return { ...cell, value: { count: cell.value.count, m1: 0, m5: 0, m15: 0, mean: 0 } };
     case "meterDict": {

@@ -83,6 +83,26 @@ describe("PeriodicFileDumper at a crash", () => {
     assert.equal(typeof dump["last-updated"], "string");
   });
 
+  it("of a joined tree, holds this worker's last stats with the others' as of the last view", async () => {
+    const { code, dump } = await runChild(
+      `import { joinWorkers, StatTree } from ${JSON.stringify(CORE)};
+const self = joinWorkers({ group: "crash-merged", name: "self" });
+const peerTree = new StatTree();
+const PEER = peerTree.collection("/app", IntStat("requests"), IntStat("step"));
+const peer = joinWorkers({ tree: peerTree, group: "crash-merged", name: "peer" });
+await Promise.all([self.ready, peer.ready]);
+PEER.requests = 10;
+await dumper.dump(); // a view: the peer's 10 is known
+PEER.requests = 20; // after the last view: the dump at exit cannot ask for it
+setTimeout(() => { STATS.requests = 42; STATS.step = 1; throw new Error("boom"); }, 20);`,
+    );
+    assert.notEqual(code, 0);
+    assert.deepEqual(dump.app, { requests: 52, step: 1 });
+    const workers = (dump.scales as { workers: Record<string, unknown> }).workers;
+    assert.equal(workers.answeredBy, "self");
+    assert.equal(typeof workers.othersAgeMs, "number");
+  });
+
   it("holds the last stats after an unhandled rejection", async () => {
     const { code, dump } = await runChild(
       `setTimeout(() => { STATS.requests = 43; Promise.reject(new Error("nope")); }, 20);`,

@@ -222,7 +222,7 @@ describe("the viewer page's workers line", () => {
     );
     assert.match(
       html,
-      /<p class="note warn" role="status">Missing: &lt;img src=x onerror=alert\(1\)&gt; \(not in these numbers\)<\/p>/,
+      /<p class="note warn" role="status">Missing: &lt;img src=x onerror=alert\(1\)&gt; \(no answer in time; last known values shown\)<\/p>/,
     );
   });
 

@@ -6,6 +6,8 @@ import {
   IntDictStat,
   IntStat,
   LabelledCounterStat,
+  LabelledGaugeStat,
+  LabelledPmfStat,
   mergeStates,
   MeterStat,
   NamedPmfDictStat,
@@ -16,6 +18,8 @@ import {
   Stat,
   StatTree,
   treeState,
+  withMetricName,
+  withUnit,
   withWorkerMerge,
 } from "@scales/core";
 import { toPrometheusText } from "@scales/core/http";
@@ -166,6 +170,60 @@ describe("mergeStates for exporters", () => {
     const tree = merged(...trees);
     assert.deepEqual(tree.getStats("/web")!.hits, { GET: { "200": 3 }, POST: { "500": 1 } });
     assert.deepEqual(tree.findNode("/web")!.cells.get("hits")!.labelNames, ["method", "status"]);
+  });
+
+  it("merges a labelled distribution combination by combination into one sketch fed both sample sets", () => {
+    const spec = () => LabelledPmfStat("duration", ["method", "route"]);
+    const trees = [new StatTree(), new StatTree()];
+    const stats = trees.map((tree) => tree.collection("/http", spec()));
+    const single = new StatTree();
+    const together = single.collection("/http", spec());
+    const routes = [["GET", "/a"], ["GET", "/b"], ["POST", "/a"]] as const;
+    const next = mulberry32(11);
+    for (let i = 0; i < 3000; i++) {
+      const v = Math.round(logNormal(next, 2, 1.5) * 8) / 8; // sums exact in any order
+      const [method, route] = routes[i % 3]!;
+      stats[i % 2]!.duration.labels(method, route).add(v);
+      together.duration.labels(method, route).add(v);
+    }
+    const tree = mergeStates(trees.map((t, i) => ({ worker: `w${i}`, state: overJson(t) })));
+    assert.deepEqual(tree.getStats("/http")!.duration, single.getStats("/http")!.duration);
+  });
+
+  it("gives a merged labelled distribution the buckets of each combination", () => {
+    const trees = [new StatTree(), new StatTree()];
+    trees.forEach((tree, i) => {
+      tree.collection("/http", LabelledPmfStat("duration", ["route"])).duration.labels("/a").add(
+        i + 1,
+      );
+    });
+    const single = new Pmf();
+    single.add(1);
+    single.add(2);
+    const cell = merged(...trees).findNode("/http")!.cells.get("duration")!;
+    assert.deepEqual(cell.labelNames, ["route"]);
+    assert.deepEqual(cell.histogram!(["/a"]), single.exponentialHistogram());
+    assert.equal(cell.histogram!(["/b"]), undefined);
+  });
+
+  it("shows a labelled gauge per worker, the worker as its first dimension", () => {
+    const trees = [new StatTree(), new StatTree()];
+    trees.forEach((tree, i) => {
+      tree.collection("/pool", LabelledGaugeStat("busy", ["pool"])).busy.labels("db").add(i + 2);
+    });
+    const tree = merged(...trees);
+    assert.deepEqual(tree.getStats("/pool")!.busy, { w0: { db: 2 }, w1: { db: 3 } });
+    assert.deepEqual(tree.findNode("/pool")!.cells.get("busy")!.labelNames, ["worker", "pool"]);
+  });
+
+  it("keeps a stat's unit and metric name, so exporters scale it as the workers' own", () => {
+    const tree = new StatTree();
+    tree.collection(
+      "/web",
+      withMetricName(withUnit(PmfStat("latency"), "milliseconds"), "web_latency_seconds"),
+    ).latency.add(250);
+    const cell = merged(tree, tree).findNode("/web")!.cells.get("latency")!;
+    assert.deepEqual([cell.unit, cell.metricName], ["milliseconds", "web_latency_seconds"]);
   });
 
   it("gives Prometheus a gauge per worker under a worker label", () => {

@@ -94,6 +94,23 @@ for (const workers of [2, 4]) {
         assert.doesNotMatch(server.output(), /already in use/);
       });
 
+      it("instrument's request durations merge: the route's count is every worker's requests", async () => {
+        const view = await mergedJson(server.stats);
+        const http = (view as unknown as {
+          http: { server: { requestDuration: Record<string, Record<string, unknown>> } };
+        }).http;
+        const byStatus = http.server.requestDuration.GET!["/"] as Record<string, { count: number }>;
+        assert.deepEqual(Object.keys(byStatus), ["200"]);
+        assert.equal(byStatus["200"]!.count, view.web.requests);
+      });
+
+      it("every worker still answers after the standby workers retried the viewer's port (every 2 s)", async () => {
+        await new Promise((resolve) => setTimeout(resolve, 2500));
+        const view = await mergedJson(server.stats);
+        assert.equal(view.scales.workers.live, workers);
+        assert.equal(view.scales.workers.departed, 0);
+      });
+
       it("?worker= shows one worker alone", async () => {
         const view = await mergedJson(server.stats);
         const name = view.scales.workers.answeredBy;
@@ -125,6 +142,35 @@ for (const workers of [2, 4]) {
         );
         // Its last known totals still count: the counter does not dip.
         assert.ok(view.web.requests >= K, `${view.web.requests}`);
+        await new Promise((resolve) => setTimeout(resolve, 4000));
+      });
+
+      it("the page of a view with a stuck worker links every worker and names the missing one", async () => {
+        const { answeredBy: viewer, live } = (await mergedJson(server.stats)).scales.workers;
+        assert.equal(live, workers);
+        const names = new Set<string>([viewer]);
+        let stuck = "";
+        for (let i = 0; i < 200 && names.size < workers; i++) {
+          names.add((await rawGet(server.app, `/?v=1&i=${i}`)).body);
+        }
+        assert.equal(names.size, workers, "the kernel did not reach every worker");
+        for (let i = 0; i < 50 && stuck === ""; i++) {
+          const { body } = await rawGet(server.app, `/spin?ms=4000&not=${viewer}`);
+          if (body.startsWith("spin ")) stuck = body.slice(5);
+        }
+        assert.notEqual(stuck, "", "no request reached a worker other than the viewer's");
+        await new Promise((resolve) => setTimeout(resolve, 50));
+        const page = await rawGet(server.stats, "/status/");
+        assert.equal(page.status, 200);
+        const links = [...page.body.matchAll(/<a href="\?(worker=[^"]+)">/g)]
+          .map((m) => new URLSearchParams(m[1]).get("worker"));
+        assert.deepEqual(links, [...names].sort());
+        assert.match(
+          page.body,
+          new RegExp(
+            `role="status">Missing: ${stuck} \\(no answer in time; last known values shown\\)</p>`,
+          ),
+        );
         await new Promise((resolve) => setTimeout(resolve, 4000));
       });
     },

@@ -5,7 +5,7 @@
  * @module
  */
 
-import { setGroupOf } from "../src/_group_registry.ts";
+import { setGroupOf, setMissingOf } from "../src/_group_registry.ts";
 import { DoubleStat, IntStat, Stat } from "../src/basic_stats.ts";
 import { describeValue, log } from "../src/log.ts";
 import type { Snapshot } from "../src/stat.ts";
@@ -74,6 +74,14 @@ export interface WorkerGroup extends AsyncDisposable {
    * `/scales/workers/missing`.
    */
   view(worker?: string): Promise<StatTree | undefined>;
+  /**
+   * The merged tree built at once, without asking anyone: this worker's
+   * current stats with the other workers' as of the last
+   * {@linkcode WorkerGroup.view} (this worker alone before the first).
+   * `/scales/workers/othersAgeMs` says how old the others' part is. For
+   * what cannot wait, such as the crash dump written as the process ends.
+   */
+  lastKnownView(): StatTree;
   /** The merged view's snapshot under `path` (default: all); the group's `getStats`. */
   getMergedStats(path?: string): Promise<Snapshot | undefined>;
   /**
@@ -176,6 +184,9 @@ export function joinWorkers(options: JoinWorkersOptions = {}): WorkerGroup {
       );
   let workers: readonly string[] = [];
   let left = false;
+  /** The other workers' states as of the last view, and when it was taken. */
+  let others: readonly WorkerState[] = [];
+  let othersAt = 0;
 
   const view = async (worker?: string): Promise<StatTree | undefined> => {
     const started = performance.now();
@@ -192,12 +203,19 @@ export function joinWorkers(options: JoinWorkersOptions = {}): WorkerGroup {
     for (const { worker: name, state } of gathered.missing) {
       if (state !== undefined) stale.push({ worker: name, state });
     }
+    others = [...gathered.answers, ...stale, ...gathered.departed];
+    othersAt = Date.now();
     workers = [...live, ...gathered.missing].map((w) => w.worker);
+    const missing = gathered.missing.map((m) => m.worker);
     if (worker !== undefined) {
       const one = [...live, ...stale].find((w) => w.worker === worker);
-      return one === undefined ? undefined : mergeStates([one], { single: true });
+      if (one === undefined) return undefined;
+      const alone = mergeStates([one], { single: true });
+      setMissingOf(alone, missing.includes(worker) ? [worker] : []);
+      return alone;
     }
     const merged = mergeStates([...live, ...stale, ...gathered.departed]);
+    setMissingOf(merged, missing);
     const stats = merged.collection(
       "/scales/workers",
       IntStat("live"),
@@ -215,6 +233,20 @@ export function joinWorkers(options: JoinWorkersOptions = {}): WorkerGroup {
         gathered.missing.map((m) => m.worker).join(", ")
       } (no answer within ${deadlineMs} ms; last known values shown)`;
     stats.collectMs = Math.round((performance.now() - started) * 1000) / 1000;
+    return merged;
+  };
+
+  const lastKnownView = (): StatTree => {
+    const self: WorkerState = { worker: group.worker, state: treeState(tree) };
+    if (others.length === 0) return mergeStates([self], { single: true });
+    const merged = mergeStates([self, ...others]);
+    const stats = merged.collection(
+      "/scales/workers",
+      Stat("answeredBy", ""),
+      DoubleStat("othersAgeMs"),
+    );
+    stats.answeredBy = self.worker;
+    stats.othersAgeMs = Date.now() - othersAt;
     return merged;
   };
 
@@ -236,6 +268,7 @@ export function joinWorkers(options: JoinWorkersOptions = {}): WorkerGroup {
       return workers;
     },
     view,
+    lastKnownView,
     getMergedStats: async (path = "/") => (await view())?.getStats(path),
     isLeader: async () => {
       const transport = left ? undefined : await ready;
