@@ -74,6 +74,39 @@ export function joinLabels(a: string, b: string): string {
   return a === "" ? b : `${a},${b}`;
 }
 
+/** The most stems whose series names {@linkcode seriesNames} keeps (then it starts over). */
+export const SERIES_CACHE_LIMIT = 20_000;
+
+/** Per suffix list, each stem's series names, kept across expositions. */
+const seriesCache = new Map<readonly string[], Map<string, readonly string[]>>();
+
+/**
+ * The series names of `stem` with `suffixes`, the same string objects from
+ * one exposition to the next (so the set of used names hashes each once):
+ * names change only when the tree does, and the cache is bounded by
+ * {@linkcode SERIES_CACHE_LIMIT} stems per suffix list (cleared when full).
+ */
+export function seriesNames(stem: string, suffixes: readonly string[]): readonly string[] {
+  let bySuffixes = seriesCache.get(suffixes);
+  if (bySuffixes === undefined) {
+    bySuffixes = new Map();
+    seriesCache.set(suffixes, bySuffixes);
+  }
+  let series = bySuffixes.get(stem);
+  if (series === undefined) {
+    series = suffixes.map((suffix) => stem + suffix);
+    if (bySuffixes.size >= SERIES_CACHE_LIMIT) bySuffixes.clear();
+    bySuffixes.set(stem, series);
+  }
+  return series;
+}
+
+/** The suffix lists of each family kind (one object each: the cache is keyed by them). */
+const COUNTER_SUFFIXES: readonly string[] = ["_total"];
+const GAUGE_SUFFIXES: readonly string[] = [""];
+const DISTRIBUTION_SUFFIXES: readonly string[] = ["", "_sum", "_count"];
+const RATE_SUFFIXES: readonly string[] = ["_total", "_rate"];
+
 function withoutTotal(base: string): string {
   return base.endsWith("_total") ? base.slice(0, -6) : base;
 }
@@ -104,13 +137,17 @@ export class PrometheusNames {
 
   #allocate(stem: string, suffixes: readonly string[]): string {
     let candidate = stem;
-    for (let n = 2; this.#taken(candidate, suffixes); n++) candidate = `${stem}_${n}`;
-    for (const suffix of suffixes) this.#used.add(candidate + suffix);
+    let series = seriesNames(candidate, suffixes);
+    for (let n = 2; this.#taken(series); n++) {
+      candidate = `${stem}_${n}`;
+      series = seriesNames(candidate, suffixes);
+    }
+    for (let i = 0; i < series.length; i++) this.#used.add(series[i]);
     return candidate;
   }
 
-  #taken(candidate: string, suffixes: readonly string[]): boolean {
-    for (const suffix of suffixes) if (this.#used.has(candidate + suffix)) return true;
+  #taken(series: readonly string[]): boolean {
+    for (let i = 0; i < series.length; i++) if (this.#used.has(series[i])) return true;
     return false;
   }
 
@@ -125,13 +162,13 @@ export class PrometheusNames {
     const kind = family.kind;
     switch (kind) {
       case "counter":
-        return this.#allocate(withoutTotal(this.#base(family)), ["_total"]);
+        return this.#allocate(withoutTotal(this.#base(family)), COUNTER_SUFFIXES);
       case "gauge":
-        return this.#allocate(this.#base(family), [""]);
+        return this.#allocate(this.#base(family), GAUGE_SUFFIXES);
       case "distribution":
-        return this.#allocate(this.#base(family), ["", "_sum", "_count"]);
+        return this.#allocate(this.#base(family), DISTRIBUTION_SUFFIXES);
       case "rate":
-        return this.#allocate(withoutTotal(this.#base(family)), ["_total", "_rate"]);
+        return this.#allocate(withoutTotal(this.#base(family)), RATE_SUFFIXES);
       case "text":
       case "error":
         return undefined;

@@ -239,7 +239,9 @@ function forEachPoint(
   visit: (labelValues: readonly string[], leaf: SnapshotValue) => void,
 ): void {
   const level = above.length;
-  for (const key in value) {
+  const keys = Object.keys(value); // faster than for-in over a snapshot's dictionary-mode objects
+  for (let i = 0; i < keys.length; i++) {
+    const key = keys[i];
     const v = value[key];
     above[level] = key;
     if (depth <= 1) visit(above.slice(0, level + 1), v);
