@@ -101,6 +101,16 @@ export function seriesNames(stem: string, suffixes: readonly string[]): readonly
   return series;
 }
 
+/** The most stat names whose base name a container keeps (then it starts over). */
+const BASE_CACHE_LIMIT = 10_000;
+
+/**
+ * Per container array (the model gives one array per container node, kept
+ * while the node lives: weak), each stat name's base name, so the same
+ * string object comes back on every exposition.
+ */
+const baseCache = new WeakMap<readonly string[], Map<string, string>>();
+
 /** The suffix lists of each family kind (one object each: the cache is keyed by them). */
 const COUNTER_SUFFIXES: readonly string[] = ["_total"];
 const GAUGE_SUFFIXES: readonly string[] = [""];
@@ -121,18 +131,32 @@ function withoutTotal(base: string): string {
 export class PrometheusNames {
   readonly #used = new Set<string>();
   #container: readonly string[] | undefined;
-  #prefix = "";
+  #bases: Map<string, string> | undefined;
+  #prefix: string | undefined;
 
   #base(family: MetricFamily): string {
     if (family.metricName !== undefined) return family.metricName;
     if (family.container !== this.#container) {
       this.#container = family.container;
-      this.#prefix = family.container.map(sanitizeMetricName).join("_");
+      let bases = baseCache.get(family.container);
+      if (bases === undefined) {
+        bases = new Map();
+        baseCache.set(family.container, bases);
+      }
+      this.#bases = bases;
+      this.#prefix = undefined;
     }
-    const name = sanitizeMetricName(family.name);
-    const base = this.#prefix === "" ? name : `${this.#prefix}_${name}`;
-    const first = base.charCodeAt(0);
-    return first >= 48 && first <= 57 ? `_${base}` : base;
+    let base = this.#bases!.get(family.name);
+    if (base === undefined) {
+      this.#prefix ??= family.container.map(sanitizeMetricName).join("_");
+      const name = sanitizeMetricName(family.name);
+      base = this.#prefix === "" ? name : `${this.#prefix}_${name}`;
+      const first = base.charCodeAt(0);
+      if (first >= 48 && first <= 57) base = `_${base}`;
+      if (this.#bases!.size >= BASE_CACHE_LIMIT) this.#bases!.clear();
+      this.#bases!.set(family.name, base);
+    }
+    return base;
   }
 
   #allocate(stem: string, suffixes: readonly string[]): string {

@@ -1,5 +1,7 @@
 import assert from "node:assert/strict";
 import { SERIES_CACHE_LIMIT, seriesNames } from "../http/_prometheus_names.ts";
+import { defineStats, DoubleStat, IntStat, metricFamilies, StatTree } from "../mod.ts";
+import { toPrometheusText } from "../http/mod.ts";
 
 const DISTRIBUTION: readonly string[] = ["", "_sum", "_count"];
 
@@ -27,4 +29,42 @@ Deno.test("seriesNames keeps at most SERIES_CACHE_LIMIT stems per suffix list, t
   const again = seriesNames("stem_0", suffixes);
   assert.notEqual(again, kept);
   assert.deepEqual(again, ["stem_0_x"]);
+});
+
+Deno.test("the model gives a container the same container array on every walk (what the name caches key by)", () => {
+  const tree = new StatTree();
+  tree.collection("/web/api", IntStat("calls"));
+  const [first] = metricFamilies(tree);
+  const [second] = metricFamilies(tree);
+  assert.deepEqual(first.container, ["web", "api"]);
+  assert.equal(second.container, first.container);
+});
+
+Deno.test("names follow the tree: a container released and made again with other stats is named afresh", () => {
+  const tree = new StatTree();
+  const a = {};
+  tree.init(a, "/conn", defineStats(DoubleStat("bytesIn")));
+  assert.equal(
+    toPrometheusText(tree.root),
+    "# HELP conn_bytes_in /conn/bytesIn (DoubleStat)\n# TYPE conn_bytes_in gauge\nconn_bytes_in 0\n",
+  );
+  tree.release(a);
+  const b = {};
+  tree.init(b, "/conn", defineStats(IntStat("bytesIn"), DoubleStat("9lives")));
+  assert.equal(
+    toPrometheusText(tree.root),
+    "# HELP conn_bytes_in_total /conn/bytesIn (IntStat)\n# TYPE conn_bytes_in_total counter\n" +
+      "conn_bytes_in_total 0\n" +
+      "# HELP conn_9lives /conn/9lives (DoubleStat)\n# TYPE conn_9lives gauge\nconn_9lives 0\n",
+  );
+});
+
+Deno.test("a name that two families would share still gets _2 on every exposition (the caches keep stems, not choices)", () => {
+  const tree = new StatTree();
+  tree.collection("/a", DoubleStat("b_c"));
+  tree.collection("/a/b", DoubleStat("c"));
+  const expected = "# HELP a_b_c /a/b_c (DoubleStat)\n# TYPE a_b_c gauge\na_b_c 0\n" +
+    "# HELP a_b_c_2 /a/b/c (DoubleStat)\n# TYPE a_b_c_2 gauge\na_b_c_2 0\n";
+  assert.equal(toPrometheusText(tree.root), expected);
+  assert.equal(toPrometheusText(tree.root), expected);
 });
