@@ -117,6 +117,63 @@ const GAUGE_SUFFIXES: readonly string[] = [""];
 const DISTRIBUTION_SUFFIXES: readonly string[] = ["", "_sum", "_count"];
 const RATE_SUFFIXES: readonly string[] = ["_total", "_rate"];
 
+/** The suffixes a family of `kind` reserves (none for `text` and `error`). */
+function suffixesOf(kind: MetricFamily["kind"]): readonly string[] {
+  switch (kind) {
+    case "counter":
+      return COUNTER_SUFFIXES;
+    case "gauge":
+      return GAUGE_SUFFIXES;
+    case "distribution":
+      return DISTRIBUTION_SUFFIXES;
+    case "rate":
+      return RATE_SUFFIXES;
+    default:
+      return [];
+  }
+}
+
+/** What decides each family's stem, and the stem it got, in exposition order. */
+interface ExpositionRecord {
+  readonly containers: (readonly string[])[];
+  readonly names: string[];
+  readonly kinds: MetricFamily["kind"][];
+  readonly metricNames: (string | undefined)[];
+  readonly stems: (string | undefined)[];
+}
+
+/** The most families whose stems the last exposition keeps for the next. */
+export const LAST_EXPOSITION_LIMIT = 200_000;
+
+/**
+ * The families of the last exposition (what decides a stem: container
+ * array, name, kind, metric name) and the stems they got, as parallel
+ * arrays. A stem depends only on its family and the families before it, so
+ * while an exposition meets the same families in the same order, each gets
+ * its last stem with no name work; where they first differ, the used names
+ * are rebuilt from the same prefix and allocation goes on as usual, into a
+ * new record (the prefix copied) that becomes the last. Bounded by
+ * {@linkcode LAST_EXPOSITION_LIMIT} families.
+ */
+let lastExposition: ExpositionRecord = {
+  containers: [],
+  names: [],
+  kinds: [],
+  metricNames: [],
+  stems: [],
+};
+
+/** A new record holding the first `length` families of `record` (which is left as it is). */
+function prefixOf(record: ExpositionRecord, length: number): ExpositionRecord {
+  return {
+    containers: record.containers.slice(0, length),
+    names: record.names.slice(0, length),
+    kinds: record.kinds.slice(0, length),
+    metricNames: record.metricNames.slice(0, length),
+    stems: record.stems.slice(0, length),
+  };
+}
+
 function withoutTotal(base: string): string {
   return base.endsWith("_total") ? base.slice(0, -6) : base;
 }
@@ -130,6 +187,13 @@ function withoutTotal(base: string): string {
  */
 export class PrometheusNames {
   readonly #used = new Set<string>();
+  /** Families met so far. */
+  #index = 0;
+  /** Whether every family so far is the same as in the last exposition (so is its stem). */
+  #replaying = true;
+
+  /** The record this exposition replays, then (once it differs) its own. */
+  #last: ExpositionRecord = lastExposition;
   #container: readonly string[] | undefined;
   #bases: Map<string, string> | undefined;
   #prefix: string | undefined;
@@ -183,6 +247,39 @@ export class PrometheusNames {
    * `error`), which reserve nothing.
    */
   stem(family: MetricFamily): string | undefined {
+    const i = this.#index++;
+    let last = this.#last;
+    if (this.#replaying) {
+      if (
+        i < last.stems.length && last.containers[i] === family.container &&
+        last.names[i] === family.name && last.kinds[i] === family.kind &&
+        last.metricNames[i] === family.metricName
+      ) return last.stems[i];
+      // The families differ from here: reserve what the same ones took, then allocate.
+      this.#replaying = false;
+      for (let j = 0; j < i; j++) {
+        const stem = last.stems[j];
+        if (stem === undefined) continue;
+        const series = seriesNames(stem, suffixesOf(last.kinds[j]));
+        for (let k = 0; k < series.length; k++) this.#used.add(series[k]);
+      }
+      // A record of our own (another exposition may still be replaying the old one).
+      last = prefixOf(last, i);
+      this.#last = last;
+      lastExposition = last;
+    }
+    const stem = this.#fresh(family);
+    if (i < LAST_EXPOSITION_LIMIT) {
+      last.containers.push(family.container);
+      last.names.push(family.name);
+      last.kinds.push(family.kind);
+      last.metricNames.push(family.metricName);
+      last.stems.push(stem);
+    }
+    return stem;
+  }
+
+  #fresh(family: MetricFamily): string | undefined {
     const kind = family.kind;
     switch (kind) {
       case "counter":

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { SERIES_CACHE_LIMIT, seriesNames } from "../http/_prometheus_names.ts";
+import { PrometheusNames, SERIES_CACHE_LIMIT, seriesNames } from "../http/_prometheus_names.ts";
 import { defineStats, DoubleStat, IntStat, metricFamilies, StatTree } from "../mod.ts";
 import { toPrometheusText } from "../http/mod.ts";
 
@@ -67,4 +67,37 @@ Deno.test("a name that two families would share still gets _2 on every expositio
     "# HELP a_b_c_2 /a/b/c (DoubleStat)\n# TYPE a_b_c_2 gauge\na_b_c_2 0\n";
   assert.equal(toPrometheusText(tree.root), expected);
   assert.equal(toPrometheusText(tree.root), expected);
+});
+
+Deno.test("an exposition that matches the last one for a while, then differs, still names every family once", () => {
+  const tree = new StatTree();
+  tree.collection("/a", DoubleStat("b_c"));
+  assert.equal(
+    toPrometheusText(tree.root),
+    "# HELP a_b_c /a/b_c (DoubleStat)\n# TYPE a_b_c gauge\na_b_c 0\n",
+  );
+  tree.collection("/a/b", DoubleStat("c")); // the same first family, then one whose name it takes
+  const expected = "# HELP a_b_c /a/b_c (DoubleStat)\n# TYPE a_b_c gauge\na_b_c 0\n" +
+    "# HELP a_b_c_2 /a/b/c (DoubleStat)\n# TYPE a_b_c_2 gauge\na_b_c_2 0\n";
+  assert.equal(toPrometheusText(tree.root), expected);
+  // A subtree in between: its family comes first now, so it keeps the plain name.
+  assert.equal(
+    toPrometheusText(tree.findNode("/a/b")!),
+    "# HELP a_b_c /a/b/c (DoubleStat)\n# TYPE a_b_c gauge\na_b_c 0\n",
+  );
+  assert.equal(toPrometheusText(tree.root), expected);
+});
+
+Deno.test("two expositions formatted at once each name their own families", () => {
+  const first = metricFamilies({ a: { b: 1 }, a_b: 2 });
+  const second = metricFamilies({ x: 1, x_2: 2, y: { z: 3 } });
+  const once = new PrometheusNames();
+  assert.deepEqual(first.map((f) => once.stem(f)), ["a_b", "a_b_2"]);
+  const outer = new PrometheusNames(); // replays the exposition above
+  assert.deepEqual(outer.stem(first[0]), "a_b");
+  const inner = new PrometheusNames(); // differs from its first family on
+  assert.deepEqual(second.map((f) => inner.stem(f)), ["x", "x_2", "y_z"]);
+  assert.deepEqual(outer.stem(first[1]), "a_b_2");
+  const after = new PrometheusNames(); // the newest record is the inner one's
+  assert.deepEqual(first.map((f) => after.stem(f)), ["a_b", "a_b_2"]);
 });
