@@ -54,10 +54,24 @@ export function escapeHelp(value: string): string {
 
 /** A sample value as the text formats spell it (`+Inf`, `-Inf`, `NaN`). */
 export function formatSampleValue(value: number): string {
+  if (Number.isInteger(value) || value !== value) return String(value); // cheap for V8
   if (value === Infinity) return "+Inf";
   if (value === -Infinity) return "-Inf";
-  return String(value);
+  // A fraction's shortest spelling is costly, and the same ones come back
+  // scrape after scrape (a distribution's quantiles are bucket values).
+  let text = sampleTexts.get(value);
+  if (text === undefined) {
+    text = String(value);
+    if (sampleTexts.size >= SAMPLE_TEXT_LIMIT) sampleTexts.clear();
+    sampleTexts.set(value, text);
+  }
+  return text;
 }
+
+/** The most fractions whose text {@linkcode formatSampleValue} keeps (then it starts over). */
+export const SAMPLE_TEXT_LIMIT = 20_000;
+
+const sampleTexts = new Map<number, string>();
 
 /** `name="value",…` for a point's labels (without braces), values escaped. */
 export function labelText(names: readonly string[], values: readonly string[]): string {

@@ -1,5 +1,11 @@
 import assert from "node:assert/strict";
-import { PrometheusNames, SERIES_CACHE_LIMIT, seriesNames } from "../http/_prometheus_names.ts";
+import {
+  formatSampleValue,
+  PrometheusNames,
+  SAMPLE_TEXT_LIMIT,
+  SERIES_CACHE_LIMIT,
+  seriesNames,
+} from "../http/_prometheus_names.ts";
 import { defineStats, DoubleStat, IntStat, metricFamilies, StatTree } from "../mod.ts";
 import { toPrometheusText } from "../http/mod.ts";
 
@@ -100,4 +106,16 @@ Deno.test("two expositions formatted at once each name their own families", () =
   assert.deepEqual(outer.stem(first[1]), "a_b_2");
   const after = new PrometheusNames(); // the newest record is the inner one's
   assert.deepEqual(first.map((f) => after.stem(f)), ["a_b", "a_b_2"]);
+});
+
+Deno.test("formatSampleValue spells every value as before, past its cache's bound too", () => {
+  assert.deepEqual(
+    [0.1, 1 / 3, 1e-7, 2.5e21, 7, -0, NaN, Infinity, -Infinity].map(formatSampleValue),
+    ["0.1", "0.3333333333333333", "1e-7", "2.5e+21", "7", "0", "NaN", "+Inf", "-Inf"],
+  );
+  for (let i = 0; i <= SAMPLE_TEXT_LIMIT; i++) {
+    const value = (i + 0.5) / 1024;
+    assert.equal(formatSampleValue(value), String(value));
+  }
+  assert.equal(formatSampleValue(0.1), "0.1"); // the cache started over, the text is the same
 });
