@@ -199,8 +199,22 @@ function numberOf(value: SnapshotValue | undefined): number | undefined {
   return undefined;
 }
 
-/** The numeric fields of a snapshot object, in order. */
-function numericFields(value: Readonly<Record<string, SnapshotValue>>): Record<string, number> {
+/**
+ * The numeric fields of a snapshot object, in order: the object itself when
+ * every field is a number (snapshots are never changed once read), else a
+ * copy without the others.
+ */
+function numericFields(
+  value: Readonly<Record<string, SnapshotValue>>,
+): Readonly<Record<string, number>> {
+  let numeric = true;
+  for (const field in value) {
+    if (typeof value[field] !== "number") {
+      numeric = false;
+      break;
+    }
+  }
+  if (numeric) return value as Readonly<Record<string, number>>;
   const out: Record<string, number> = {};
   for (const field in value) {
     const v = value[field];
@@ -221,9 +235,13 @@ function baseUnit(unit: StatUnit): string {
 function summaryFields(
   value: Readonly<Record<string, SnapshotValue>>,
   scale: number,
-): Record<string, number> {
-  const out = numericFields(value);
-  if (scale !== 1) { for (const field in out) if (field !== "count") out[field] *= scale; }
+): Readonly<Record<string, number>> {
+  const numeric = numericFields(value);
+  if (scale === 1) return numeric;
+  const out: Record<string, number> = {};
+  for (const field in numeric) {
+    out[field] = field === "count" ? numeric[field] : numeric[field] * scale;
+  }
   return out;
 }
 
