@@ -69,7 +69,7 @@ export function formatSampleValue(value: number): string {
 }
 
 /** The most fractions whose text {@linkcode formatSampleValue} keeps (then it starts over). */
-export const SAMPLE_TEXT_LIMIT = 20_000;
+export const SAMPLE_TEXT_LIMIT = 8_192;
 
 const sampleTexts = new Map<number, string>();
 
@@ -156,20 +156,28 @@ interface ExpositionRecord {
   readonly stems: (string | undefined)[];
 }
 
-/** The most families whose stems the last exposition keeps for the next. */
-export const LAST_EXPOSITION_LIMIT = 200_000;
+/** The most families whose stems a record keeps for the next exposition. */
+export const LAST_EXPOSITION_LIMIT = 100_000;
+
+/** The most records kept (one per node exposed; then they start over). */
+export const RECORDS_LIMIT = 4;
 
 /**
- * The families of the last exposition (what decides a stem: container
- * array, name, kind, metric name) and the stems they got, as parallel
- * arrays. A stem depends only on its family and the families before it, so
- * while an exposition meets the same families in the same order, each gets
- * its last stem with no name work; where they first differ, the used names
- * are rebuilt from the same prefix and allocation goes on as usual, into a
- * new record (the prefix copied) that becomes the last. Bounded by
+ * The families of the last exposition of a node (what decides a stem:
+ * container array, name, kind, metric name) and the stems they got, as
+ * parallel arrays, keyed by the first family's container array. A stem
+ * depends only on its family and the families before it, so while an
+ * exposition meets the same families in the same order, each gets its last
+ * stem with no name work (the text and protobuf expositions of one node
+ * share a record); where they first differ, the used names are rebuilt
+ * from the same prefix and allocation goes on as usual, into a new record
+ * (the prefix copied) that replaces the old. Bounded: at most
+ * {@linkcode RECORDS_LIMIT} records of at most
  * {@linkcode LAST_EXPOSITION_LIMIT} families.
  */
-let lastExposition: ExpositionRecord = {
+const records = new Map<readonly string[], ExpositionRecord>();
+
+const EMPTY_RECORD: ExpositionRecord = {
   containers: [],
   names: [],
   kinds: [],
@@ -207,7 +215,7 @@ export class PrometheusNames {
   #replaying = true;
 
   /** The record this exposition replays, then (once it differs) its own. */
-  #last: ExpositionRecord = lastExposition;
+  #last: ExpositionRecord = EMPTY_RECORD;
   #container: readonly string[] | undefined;
   #bases: Map<string, string> | undefined;
   #prefix: string | undefined;
@@ -262,6 +270,7 @@ export class PrometheusNames {
    */
   stem(family: MetricFamily): string | undefined {
     const i = this.#index++;
+    if (i === 0) this.#last = records.get(family.container) ?? EMPTY_RECORD;
     let last = this.#last;
     if (this.#replaying) {
       if (
@@ -280,7 +289,9 @@ export class PrometheusNames {
       // A record of our own (another exposition may still be replaying the old one).
       last = prefixOf(last, i);
       this.#last = last;
-      lastExposition = last;
+      const key = last.containers.length > 0 ? last.containers[0] : family.container;
+      if (!records.has(key) && records.size >= RECORDS_LIMIT) records.clear();
+      records.set(key, last);
     }
     const stem = this.#fresh(family);
     if (i < LAST_EXPOSITION_LIMIT) {

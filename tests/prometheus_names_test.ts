@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import {
   formatSampleValue,
   PrometheusNames,
+  RECORDS_LIMIT,
   SAMPLE_TEXT_LIMIT,
   SERIES_CACHE_LIMIT,
   seriesNames,
@@ -118,4 +119,21 @@ Deno.test("formatSampleValue spells every value as before, past its cache's boun
     assert.equal(formatSampleValue(value), String(value));
   }
   assert.equal(formatSampleValue(0.1), "0.1"); // the cache started over, the text is the same
+});
+
+Deno.test("more nodes exposed in turn than records kept: every exposition still names its families", () => {
+  const tree = new StatTree();
+  const nodes = RECORDS_LIMIT + 2;
+  for (let i = 0; i < nodes; i++) {
+    tree.collection(`/n${i}`, DoubleStat("x_y"));
+    tree.collection(`/n${i}/x`, DoubleStat("y"));
+  }
+  const expected = (i: number) =>
+    `# HELP n${i}_x_y /n${i}/x_y (DoubleStat)\n# TYPE n${i}_x_y gauge\nn${i}_x_y 0\n` +
+    `# HELP n${i}_x_y_2 /n${i}/x/y (DoubleStat)\n# TYPE n${i}_x_y_2 gauge\nn${i}_x_y_2 0\n`;
+  for (let round = 0; round < 2; round++) {
+    for (let i = 0; i < nodes; i++) {
+      assert.equal(toPrometheusText(tree.findNode(`/n${i}`)!), expected(i));
+    }
+  }
 });
