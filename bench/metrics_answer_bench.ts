@@ -26,7 +26,7 @@ import promBundle from "express-prom-bundle";
 import { register } from "prom-client";
 import process from "node:process";
 import { StatTree } from "../mod.ts";
-import { statsHandler } from "../http/mod.ts";
+import { renderExposition, statsHandler } from "../http/mod.ts";
 import { expressStats, honoStats } from "../instrument/mod.ts";
 
 const ROUTES = 100;
@@ -89,6 +89,13 @@ const expressNoSizesTree = new StatTree();
 await fillExpress("scales-no-sizes", expressNoSizesTree);
 const expressNoSizesMetrics = statsHandler({ tree: expressNoSizesTree });
 
+/** The headers the viewer's `/metrics` answer carries, for the like-for-like rows. */
+const PEER_HEADERS = {
+  "content-type": "text/plain; version=0.0.4; charset=utf-8",
+  "cache-control": "no-store",
+  "vary": "Accept",
+};
+
 const answers: Array<[string, string, () => Promise<void>]> = [
   ["hono", "scales honoStats /metrics", async () => {
     await (await honoScales.request("/metrics")).text();
@@ -105,12 +112,35 @@ const answers: Array<[string, string, () => Promise<void>]> = [
   ["express", "express-prom-bundle /metrics", async () => {
     await register.metrics(); // express-prom-bundle registers in prom-client's default registry
   }],
+  // Like for like: each side's string-producing function, and each side's
+  // string in the same Response (the viewer's headers) read back as text.
+  ["express", "scales string: renderExposition(root).body", () => {
+    void renderExposition(expressTree.root, "prometheus").body;
+    return Promise.resolve();
+  }],
+  ["express", "express-prom-bundle string: register.metrics()", async () => {
+    await register.metrics();
+  }],
+  ["express", "scales string in a Response, .text()", async () => {
+    await new Response(renderExposition(expressTree.root, "prometheus").body, {
+      headers: PEER_HEADERS,
+    }).text();
+  }],
+  ["express", "express-prom-bundle string in a Response, .text()", async () => {
+    await new Response(await register.metrics(), { headers: PEER_HEADERS }).text();
+  }],
 ];
 
 if (Deno.args[0] === "cpu") {
   // CPU time (user + system) of each answer, median and minimum of 30 rounds,
   // interleaved; with --single-threaded the garbage collector's work is
   // charged to the case that made the garbage.
+  const ours = renderExposition(expressTree.root, "prometheus").body as string;
+  console.log(
+    `text sizes: scales expressStats ${ours.length} chars, express-prom-bundle ${
+      (await register.metrics()).length
+    } chars`,
+  );
   const times = new Map<string, number[]>();
   for (const [, , answer] of answers) await answer(); // warm up
   for (let round = 0; round < 30; round++) {

@@ -199,8 +199,22 @@ function numberOf(value: SnapshotValue | undefined): number | undefined {
   return undefined;
 }
 
-/** The numeric fields of a snapshot object, in order. */
-function numericFields(value: Readonly<Record<string, SnapshotValue>>): Record<string, number> {
+/**
+ * The numeric fields of a snapshot object, in order: the object itself when
+ * every field is a number (snapshots are never changed once read), else a
+ * copy without the others.
+ */
+function numericFields(
+  value: Readonly<Record<string, SnapshotValue>>,
+): Readonly<Record<string, number>> {
+  let numeric = true;
+  for (const field in value) {
+    if (typeof value[field] !== "number") {
+      numeric = false;
+      break;
+    }
+  }
+  if (numeric) return value as Readonly<Record<string, number>>;
   const out: Record<string, number> = {};
   for (const field in value) {
     const v = value[field];
@@ -221,9 +235,13 @@ function baseUnit(unit: StatUnit): string {
 function summaryFields(
   value: Readonly<Record<string, SnapshotValue>>,
   scale: number,
-): Record<string, number> {
-  const out = numericFields(value);
-  if (scale !== 1) { for (const field in out) if (field !== "count") out[field] *= scale; }
+): Readonly<Record<string, number>> {
+  const numeric = numericFields(value);
+  if (scale === 1) return numeric;
+  const out: Record<string, number> = {};
+  for (const field in numeric) {
+    out[field] = field === "count" ? numeric[field] : numeric[field] * scale;
+  }
   return out;
 }
 
@@ -239,7 +257,9 @@ function forEachPoint(
   visit: (labelValues: readonly string[], leaf: SnapshotValue) => void,
 ): void {
   const level = above.length;
-  for (const key in value) {
+  const keys = Object.keys(value); // faster than for-in over a snapshot's dictionary-mode objects
+  for (let i = 0; i < keys.length; i++) {
+    const key = keys[i];
     const v = value[key];
     above[level] = key;
     if (depth <= 1) visit(above.slice(0, level + 1), v);
@@ -350,7 +370,7 @@ class Collector {
     kind: MetricKind,
     cell: StatCell,
     container: readonly string[],
-    path: string,
+    texts: { readonly path: string; readonly help: string },
     labelNames: readonly string[],
     points: readonly MetricPoint<unknown>[],
     message?: string,
@@ -360,11 +380,11 @@ class Collector {
         kind,
         container,
         cell.name,
-        path,
+        texts.path,
         cell.metricName,
         cell.kind,
         cell.type,
-        `${path} (${cell.type})`,
+        texts.help,
         labelNames,
         points,
         message,
@@ -374,11 +394,11 @@ class Collector {
   }
 
   cell(cell: StatCell, container: readonly string[], nodePath: string, value: SnapshotValue): void {
-    const path = joinPath(nodePath, cell.name);
+    const texts = cellTextsOf(cell, nodePath);
     const scale = scaleOf(cell);
     const labelNames = cell.labelNames ?? KEY_LABEL;
     if (typeof value === "string" && isErrorMarker(value)) {
-      this.#add("error", cell, container, path, NO_LABELS, [], value);
+      this.#add("error", cell, container, texts, NO_LABELS, [], value);
       return;
     }
     const kind = cell.kind;
@@ -386,20 +406,20 @@ class Collector {
       case "counter": {
         const n = numberOf(value);
         if (n !== undefined) {
-          this.#add("counter", cell, container, path, NO_LABELS, point(n * scale));
+          this.#add("counter", cell, container, texts, NO_LABELS, point(n * scale));
         }
         return;
       }
       case "gauge":
       case "sum": {
         if (typeof value === "string") {
-          this.#add("text", cell, container, path, NO_LABELS, point(value));
+          this.#add("text", cell, container, texts, NO_LABELS, point(value));
           return;
         }
         const n = numberOf(value);
         if (n !== undefined) {
           const v = typeof value === "number" ? n * scale : n;
-          this.#add("gauge", cell, container, path, NO_LABELS, point(v));
+          this.#add("gauge", cell, container, texts, NO_LABELS, point(v));
         }
         return;
       }
@@ -415,7 +435,7 @@ class Collector {
           kind === "counterDict" ? "counter" : "gauge",
           cell,
           container,
-          path,
+          texts,
           labelNames,
           points,
         );
@@ -427,7 +447,7 @@ class Collector {
         forEachPoint(value, labelNames.length, [], (labelValues, v) => {
           if (typeof v === "string") points.push({ labelValues, value: v });
         });
-        this.#add("text", cell, container, path, labelNames, points);
+        this.#add("text", cell, container, texts, labelNames, points);
         return;
       }
       case "pmf": {
@@ -439,7 +459,7 @@ class Collector {
           undefined,
           scale === 1,
         );
-        this.#add("distribution", cell, container, path, NO_LABELS, point(distribution));
+        this.#add("distribution", cell, container, texts, NO_LABELS, point(distribution));
         return;
       }
       case "pmfDict": {
@@ -460,12 +480,12 @@ class Collector {
             ),
           });
         });
-        this.#add("distribution", cell, container, path, labelNames, points);
+        this.#add("distribution", cell, container, texts, labelNames, points);
         return;
       }
       case "meter": {
         if (isEntries(value)) {
-          this.#add("rate", cell, container, path, NO_LABELS, point(numericFields(value)));
+          this.#add("rate", cell, container, texts, NO_LABELS, point(numericFields(value)));
         }
         return;
       }
@@ -475,7 +495,7 @@ class Collector {
         forEachPoint(value, labelNames.length, [], (labelValues, v) => {
           if (isEntries(v)) points.push({ labelValues, value: numericFields(v) });
         });
-        this.#add("rate", cell, container, path, labelNames, points);
+        this.#add("rate", cell, container, texts, labelNames, points);
         return;
       }
       default: {
@@ -496,7 +516,7 @@ class Collector {
             "distribution",
             cell,
             container,
-            joinPath(node.path, cell.name),
+            cellTextsOf(cell, node.path),
             NO_LABELS,
             point(distribution),
           );
@@ -516,7 +536,7 @@ class Collector {
         if (!isEntries(v)) continue;
         childSnapshot = v as Snapshot;
       }
-      this.node(child, [...container, name], childSnapshot);
+      this.node(child, childContainerOf(child, container), childSnapshot);
     }
   }
 
@@ -570,12 +590,47 @@ class Collector {
   }
 }
 
-function containerOf(node: StatNode): string[] {
-  const names: string[] = [];
-  for (let n: StatNode | null = node; n !== null && n.parent !== null; n = n.parent) {
-    names.push(n.name);
+/**
+ * Each node's container segments: one array per node for as long as the
+ * node lives (a node's name and path never change), so formats can cache
+ * by it from one exposition to the next. Weak: gone with the node.
+ */
+const containers = new WeakMap<StatNode, readonly string[]>();
+
+function containerOf(node: StatNode): readonly string[] {
+  let names = containers.get(node);
+  if (names === undefined) {
+    const list: string[] = [];
+    for (let n: StatNode | null = node; n !== null && n.parent !== null; n = n.parent) {
+      list.push(n.name);
+    }
+    names = list.reverse();
+    containers.set(node, names);
   }
-  return names.reverse();
+  return names;
+}
+
+/** The container of `child`, whose parent's container is `container`. */
+function childContainerOf(child: StatNode, container: readonly string[]): readonly string[] {
+  let names = containers.get(child);
+  if (names === undefined) {
+    names = [...container, child.name];
+    containers.set(child, names);
+  }
+  return names;
+}
+
+/** A stat's full path and help text, kept per cell (weakly) with the node path they were made for. */
+const cellTexts = new WeakMap<StatCell, { nodePath: string; path: string; help: string }>();
+
+function cellTextsOf(cell: StatCell, nodePath: string): { path: string; help: string } {
+  let texts = cellTexts.get(cell);
+  if (texts === undefined || texts.nodePath !== nodePath) {
+    const path = joinPath(nodePath, cell.name);
+    texts = { nodePath, path, help: `${path} (${cell.type})` };
+    cellTexts.set(cell, texts);
+  }
+  return texts;
 }
 
 /**
