@@ -1,5 +1,3 @@
-/// <reference lib="dom" />
-/// <reference lib="dom.iterable" />
 /**
  * The viewer page's script, as browser code that is type-checked and
  * linted like the rest: {@linkcode pageScript} runs in the page, never on

@@ -141,8 +141,11 @@ export const TSC_OPTIONS: string[] = [
   "--target",
   "es2022",
   // ES2023 is what Node 20 implements in full; anything newer fails the build.
+  // DOM for the viewer's page script (http/_page_script.ts), browser code that
+  // the server inlines into the page: JSR bans a `/// <reference lib>` there,
+  // so the lib is set here and in deno.json's compilerOptions.
   "--lib",
-  "es2023",
+  "es2023,dom,dom.iterable",
   "--types",
   "node",
   "--rewriteRelativeImportExtensions",
