@@ -115,6 +115,7 @@ export {
   StatTree,
 } from "./src/tree.ts";
 export {
+  type CellHeader,
   type CellState,
   type GaugeMerge,
   type LabelledPmfState,

@@ -209,10 +209,11 @@ export class HttpRecorder {
   /**
    * Finishes the request when the server says its response was sent
    * (`completed` settles): aborted when `completed` rejects, or when the
-   * streamed body did not reach its end (`ended()` is false).
+   * streamed body did not reach its end (`ended()` is false). Without
+   * `completed` (nothing to wait for), finishes it now.
    */
   finishWhenSent(
-    completed: Promise<void>,
+    completed: Promise<void> | undefined,
     ended: (() => boolean) | undefined,
     method: string,
     route: string,
@@ -221,6 +222,10 @@ export class HttpRecorder {
     requestBytes: number | undefined,
     responseBytes: number | undefined,
   ): void {
+    if (completed === undefined) {
+      this.finish(method, route, status, started, requestBytes, responseBytes);
+      return;
+    }
     completed.then(
       () => {
         if (ended !== undefined && !ended()) this.aborted(method, route);

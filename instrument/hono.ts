@@ -119,20 +119,16 @@ export function honoStats(options: InstrumentOptions = {}): HonoMiddleware {
         // An unexpected context shape: record what is known.
       }
       if (threw || c.error !== undefined) recorder.error(method, route);
-      if (completed === undefined) {
-        recorder.finish(method, route, status, started, requestBytes, responseBytes);
-      } else {
-        recorder.finishWhenSent(
-          completed,
-          tracked?.ended,
-          method,
-          route,
-          status,
-          started,
-          requestBytes,
-          responseBytes,
-        );
-      }
+      recorder.finishWhenSent(
+        completed,
+        tracked?.ended,
+        method,
+        route,
+        status,
+        started,
+        requestBytes,
+        responseBytes,
+      );
     }
   };
 }

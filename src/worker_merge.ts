@@ -18,6 +18,7 @@ import { setSnapshotKey } from "./stat.ts";
 import { ensureChild, type StatNode, StatTree } from "./tree.ts";
 import type { ExponentialHistogramData } from "./exponential_histogram.ts";
 import type {
+  CellHeader,
   CellState,
   LabelledPmfState,
   MeterState,
@@ -38,14 +39,7 @@ export interface WorkerState {
 type Totals = Map<string, number | Totals>;
 
 type Acc =
-  & {
-    readonly name: string;
-    readonly type: string;
-    readonly kind: StatKind;
-    readonly metricName?: string;
-    readonly unit?: StatUnit;
-    readonly labelNames?: readonly string[];
-  }
+  & CellHeader
   & (
     | { readonly merge: "add"; total: number | Totals }
     | { readonly merge: "worker"; readonly values: Map<string, SnapshotValue> }

@@ -61,6 +61,22 @@ export interface MeterState {
   readonly mean: number;
 }
 
+/** What a stat's state says of the stat itself, whatever its kind: what exporters read. */
+export interface CellHeader {
+  /** The stat's name. */
+  readonly name: string;
+  /** Its factory, such as `"IntStat"`. */
+  readonly type: string;
+  /** Its kind, for exporters. */
+  readonly kind: StatKind;
+  /** Its Prometheus family name, when set by `withMetricName`. */
+  readonly metricName?: string;
+  /** The unit it records its values in, when set by `withUnit`. */
+  readonly unit?: StatUnit;
+  /** A labelled stat's dimension names (its value nests one level per name). */
+  readonly labelNames?: readonly string[];
+}
+
 /**
  * One stat's state. `merge` says how workers combine:
  * - `add`: numbers, or dicts of numbers key by key (counters, sums, dict counts);
@@ -71,20 +87,7 @@ export interface MeterState {
  * - `recompute`: a `PmfAggregationStat`, recomputed over the merged tree.
  */
 export type CellState =
-  & {
-    /** The stat's name. */
-    readonly name: string;
-    /** Its factory, such as `"IntStat"`. */
-    readonly type: string;
-    /** Its kind, for exporters. */
-    readonly kind: StatKind;
-    /** Its Prometheus family name, when set by `withMetricName`. */
-    readonly metricName?: string;
-    /** The unit it records its values in, when set by `withUnit`. */
-    readonly unit?: StatUnit;
-    /** A labelled stat's dimension names (its value nests one level per name). */
-    readonly labelNames?: readonly string[];
-  }
+  & CellHeader
   & (
     | { readonly merge: "add"; readonly value: number | NumberTree }
     | { readonly merge: GaugeMerge; readonly value: SnapshotValue }
