@@ -21,16 +21,7 @@
  * @module
  */
 
-import {
-  DoubleStat,
-  IntDictStat,
-  IntStat,
-  MeterStat,
-  metricFamilies,
-  PmfStat,
-  Stat,
-  StatTree,
-} from "@scales/core";
+import { metricFamilies, StatTree } from "@scales/core";
 import { OtlpPusher } from "@scales/core/otlp";
 import { ValueType } from "@opentelemetry/api";
 import { resourceFromAttributes } from "@opentelemetry/resources";
@@ -41,6 +32,7 @@ import {
   type ResourceMetrics,
 } from "@opentelemetry/sdk-metrics";
 import { JsonMetricsSerializer, ProtobufMetricsSerializer } from "@opentelemetry/otlp-transformer";
+import { benchContainerStats } from "../tests/_big_tree.ts";
 import { mulberry32 as random } from "../tests/_random.ts";
 import { JsonEncoding } from "../otlp/_encode_json.ts";
 import { ProtobufEncoding } from "../otlp/_encode_protobuf.ts";
@@ -74,24 +66,13 @@ const provider = new MeterProvider({
 });
 const meter = provider.getMeter("bench");
 const next = random(42);
+const SPECS = benchContainerStats();
 let statCount = 0;
 for (let i = 0; i < CONTAINERS; i++) {
   const path = `/service${i % 10}/handler${i}`;
   const name = `service${i % 10}.handler${i}`;
-  const stats = tree.collection(
-    path,
-    IntStat("requests"),
-    IntStat("errors"),
-    IntStat("timeouts"),
-    IntStat("retries"),
-    DoubleStat("load"),
-    DoubleStat("queueDepth"),
-    Stat("state", "serving"),
-    IntDictStat("byStatus"),
-    PmfStat("latency"),
-    MeterStat("hits"),
-  );
-  statCount += 10;
+  const stats = tree.collection(path, ...SPECS);
+  statCount += SPECS.length;
   const requests = Math.floor(next() * 1e6);
   stats.requests = requests;
   stats.errors = Math.floor(requests / 100);
