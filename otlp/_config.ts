@@ -11,6 +11,7 @@
 import { describeValue, log } from "../src/log.ts";
 import { checkPeriodMs, checkPositive } from "../push/options.ts";
 import type { AttributeValue } from "./_encoding.ts";
+import type { OtlpPeriodicPusherOptions } from "./periodic.ts";
 
 /** The wire formats of OTLP/HTTP. */
 export type OtlpProtocol = "http/protobuf" | "http/json";
@@ -18,16 +19,11 @@ export type OtlpProtocol = "http/protobuf" | "http/json";
 /** Request compression. */
 export type OtlpCompression = "gzip" | "none";
 
-/** The options the settings come from (a subset of the pusher's). */
-export interface ConfigOptions {
-  endpoint?: string;
-  headers?: Readonly<Record<string, string>>;
-  protocol?: OtlpProtocol;
-  compression?: OtlpCompression;
-  timeoutMs?: number;
-  resource?: Readonly<Record<string, AttributeValue>>;
-  periodMs?: number;
-}
+/** The options the settings come from: those of the (periodic) pusher that the environment can also give. */
+export type ConfigOptions = Pick<
+  OtlpPeriodicPusherOptions,
+  "endpoint" | "headers" | "protocol" | "compression" | "timeoutMs" | "resource" | "periodMs"
+>;
 
 /** The settings of one exporter. */
 export interface OtlpConfig {
